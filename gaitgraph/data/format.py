@@ -1,0 +1,165 @@
+"""The converted dataset format: one directory, memory-mappable, no pickle.
+
+::
+
+    DIR/
+      meta.json           format name + version, dataset, skeleton, keypoint source, normalization, counts
+      poses.npy           float32 (F, V, 3): pixel x, y, confidence of every frame of every sequence
+      frames.npy          int32 (F,): original frame number of each row of poses.npy (gaps are real)
+      sequences.parquet   one row per sequence (columns: SEQUENCE_COLUMNS)
+
+A sequence ``i`` is ``poses[offset_i : offset_i + length_i]``. Sequences are stored contiguously in
+table order. Writes are atomic: everything goes to a hidden sibling directory first, which is renamed
+into place at the end, so an interrupted conversion never looks complete.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from gaitgraph.skeleton import Skeleton, get_skeleton
+
+FORMAT_NAME = "gaitgraph-poses"
+FORMAT_VERSION = 1
+
+# name -> dtype of every column of sequences.parquet, in order
+SEQUENCE_COLUMNS: dict[str, str] = {
+    "subject": "int32",  # subject id as in the dataset (CASIA-B 1..124, OUMVLP 1..10307)
+    "condition": "string",  # walking condition: nm / bg / cl (CASIA-B); nm for OUMVLP-Pose
+    "sequence": "int16",  # sequence number (CASIA-B nm 1-6, bg/cl 1-2; OUMVLP 0/1)
+    "view": "int16",  # camera angle in degrees
+    "split": "string",  # train / test
+    "offset": "int64",  # first row in poses.npy
+    "length": "int32",  # number of frames
+    "source": "string",  # where the sequence came from (file, or file + line range)
+}
+
+
+class DatasetFormatError(ValueError):
+    """A directory that is not a converted dataset, or one of another format version."""
+
+
+@dataclass
+class PoseDataset:
+    """A converted dataset opened for reading. ``poses``/``frames`` are memory maps by default."""
+
+    path: Path
+    meta: dict
+    poses: np.ndarray
+    frames: np.ndarray
+    sequences: pd.DataFrame
+
+    @property
+    def skeleton(self) -> Skeleton:
+        return get_skeleton(self.meta["skeleton"])
+
+    def __len__(self) -> int:
+        return len(self.sequences)
+
+    def sequence(self, i: int) -> np.ndarray:
+        """Poses of sequence ``i`` (table position), shape (T, V, 3)."""
+        row = self.sequences.iloc[i]
+        return self.poses[int(row.offset) : int(row.offset) + int(row.length)]
+
+    def iter_sequences(self):
+        """Yield ``(row, poses)`` for every sequence in table order."""
+        offsets = self.sequences["offset"].to_numpy()
+        lengths = self.sequences["length"].to_numpy()
+        for row, o, n in zip(self.sequences.itertuples(index=False), offsets, lengths):
+            yield row, self.poses[o : o + n]
+
+
+def sequences_frame(rows: dict[str, np.ndarray | list]) -> pd.DataFrame:
+    """Build a sequence table with the canonical column order and dtypes."""
+    missing = set(SEQUENCE_COLUMNS) - set(rows)
+    if missing:
+        raise ValueError(f"sequence table lacks columns: {', '.join(sorted(missing))}")
+    df = pd.DataFrame({k: rows[k] for k in SEQUENCE_COLUMNS})
+    return df.astype(SEQUENCE_COLUMNS)
+
+
+def write_dataset(
+    path: str | os.PathLike,
+    poses: np.ndarray,
+    frames: np.ndarray,
+    sequences: pd.DataFrame,
+    meta: dict,
+) -> Path:
+    """Write a converted dataset atomically. ``meta`` needs at least ``dataset``, ``skeleton``, ``keypoints``."""
+    path = Path(path)
+    poses = np.ascontiguousarray(poses, dtype=np.float32)
+    frames = np.ascontiguousarray(frames, dtype=np.int32)
+    sequences = sequences_frame({c: sequences[c].to_numpy() for c in SEQUENCE_COLUMNS})
+    skeleton = get_skeleton(meta["skeleton"])
+    if poses.ndim != 3 or poses.shape[1:] != (skeleton.num_joints, 3):
+        raise ValueError(f"poses must be (F, {skeleton.num_joints}, 3) for {skeleton.name}, got {poses.shape}")
+    if len(frames) != len(poses):
+        raise ValueError(f"frames has {len(frames)} rows, poses {len(poses)}")
+    ends = sequences["offset"].to_numpy() + sequences["length"].to_numpy()
+    if len(sequences) and (ends.max() > len(poses) or (sequences["length"] <= 0).any()):
+        raise ValueError("sequence table points outside poses.npy or has empty sequences")
+
+    full_meta = {
+        "format": FORMAT_NAME,
+        "version": FORMAT_VERSION,
+        **meta,
+        "skeleton": skeleton.name,
+        "joints": list(skeleton.joints),
+        "num_sequences": int(len(sequences)),
+        "num_frames": int(len(poses)),
+    }
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.tmp-", dir=path.parent))
+    try:
+        np.save(tmp / "poses.npy", poses)
+        np.save(tmp / "frames.npy", frames)
+        sequences.to_parquet(tmp / "sequences.parquet", index=False)
+        (tmp / "meta.json").write_text(json.dumps(full_meta, indent=2, default=_json_default) + "\n")
+        if path.exists():
+            shutil.rmtree(path)
+        os.replace(tmp, path)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return path
+
+
+def load_dataset(path: str | os.PathLike, mmap: bool = True) -> PoseDataset:
+    """Open a converted dataset; ``mmap=True`` maps the arrays instead of reading them."""
+    path = Path(path)
+    meta_file = path / "meta.json"
+    if not meta_file.is_file():
+        raise DatasetFormatError(
+            f"{path}: not a converted dataset (no meta.json); create one with `gaitgraph-data convert`"
+        )
+    meta = json.loads(meta_file.read_text())
+    if meta.get("format") != FORMAT_NAME:
+        raise DatasetFormatError(f"{meta_file}: format is {meta.get('format')!r}, expected {FORMAT_NAME!r}")
+    if meta.get("version") != FORMAT_VERSION:
+        raise DatasetFormatError(
+            f"{meta_file}: format version {meta.get('version')} but this gaitgraph reads version {FORMAT_VERSION};"
+            " convert the dataset again"
+        )
+    mode = "r" if mmap else None
+    poses = np.load(path / "poses.npy", mmap_mode=mode, allow_pickle=False)
+    frames = np.load(path / "frames.npy", mmap_mode=mode, allow_pickle=False)
+    sequences = pd.read_parquet(path / "sequences.parquet").astype(SEQUENCE_COLUMNS)
+    return PoseDataset(path=path, meta=meta, poses=poses, frames=frames, sequences=sequences)
+
+
+def _json_default(o):
+    if isinstance(o, np.generic):
+        return o.item()
+    if isinstance(o, np.ndarray):
+        return o.tolist()
+    if isinstance(o, Path):
+        return str(o)
+    raise TypeError(f"not JSON serialisable: {type(o).__name__}")

@@ -1,0 +1,1 @@
+"""Sequence-level transforms: padding and cropping, input features, augmentation."""
