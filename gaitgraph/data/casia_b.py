@@ -1,0 +1,463 @@
+"""Reader for the CASIA-B pose file ``casia-b_pose_coco.csv`` (GaitGraph v0.1 release, HRNet, COCO-17).
+
+The file has a header ``image_name`` + 51 columns ``{kp}_x,{kp}_y,{kp}_conf`` and one row per frame;
+``image_name`` is ``./SSS-CC-NN-VVV/FFFFFF.jpg`` (subject, condition nm/bg/cl, sequence, view,
+1-based frame number). Rows are grouped into sequences keyed by (subject, condition, sequence, view);
+frames are sorted by frame number and the numbers are kept (gaps are real missing detections).
+
+Two parsers give the same result:
+
+* a fast one (pyarrow's multi-threaded CSV reader, ``image_name`` decoded with a vectorised check of
+  the fixed 26-byte layout, grouping by a stable sort on an integer key). Rows whose name fails the
+  fast check go through the precise per-row parser, so unusual but valid names still work and bad
+  ones get exact messages;
+* a precise one (``csv`` module, one row at a time) used when pyarrow cannot read the file cleanly
+  (rows with the wrong number of values, non-numeric or empty cells, ``nan``), so every skip names
+  its line.
+
+See ``docs/data.md`` for which problems are skipped and counted and which fail.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+import os
+import re
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from gaitgraph.data.errors import DataError, SkipCounter, where
+from gaitgraph.data.format import sequences_frame, write_dataset
+from gaitgraph.skeleton import COCO17
+
+DATA_URL = "https://github.com/tteepe/GaitGraph/releases/download/v0.1/data.zip"
+CSV_NAME = "casia-b_pose_coco.csv"
+COLUMNS: tuple[str, ...] = ("image_name",) + tuple(f"{j}_{c}" for j in COCO17.joints for c in ("x", "y", "conf"))
+NUM_VALUES = len(COLUMNS)  # 52 = name + 17 * 3
+
+# Conditions in alphabetical order, so that a file sorted by image name (as `find | sort` gives it,
+# and as the released file is) is already in table order and needs no reordering.
+CONDITIONS: tuple[str, ...] = ("bg", "cl", "nm")
+_CONDITION_CODE = {c: i for i, c in enumerate(CONDITIONS)}
+
+# ./001-bg-01-000/000001.jpg: fixed layout of every name in the released file
+_TEMPLATE = b"./000-xx-00-000/000000.jpg"
+_NAME_WIDTH = len(_TEMPLATE)  # 26
+_DIGITS = np.array([i for i, ch in enumerate(_TEMPLATE) if ch == ord("0")])
+_FIXED = np.array([i for i, ch in enumerate(_TEMPLATE) if ch not in b"0x"])
+# The precise per-row parser: any number of digits, any lowercase condition letters.
+_NAME_RE = re.compile(r"^\./(\d+)-([A-Za-z]+)-(\d+)-(\d+)/(\d+)\.jpg$")
+
+
+@dataclass
+class CasiaRows:
+    """Valid rows of the CSV in file order (N rows). ``condition`` holds indices into CONDITIONS."""
+
+    subject: np.ndarray  # int32 (N,)
+    condition: np.ndarray  # int8 (N,)
+    sequence: np.ndarray  # int16 (N,)
+    view: np.ndarray  # int16 (N,)
+    frame: np.ndarray  # int32 (N,) 1-based frame number from the file name
+    line: np.ndarray  # int64 (N,) line number in the file (header = line 1)
+    poses: np.ndarray  # float32 (N, 17, 3)
+    # (subject, condition, sequence, view) of rows skipped for bad values, to spot sequences left empty
+    dropped: set[tuple[int, int, int, int]] = frozenset()
+
+
+@dataclass
+class CasiaSequences:
+    """Rows grouped into sequences: ``poses``/``frames`` in table order plus the sequence table."""
+
+    poses: np.ndarray  # float32 (F, 17, 3)
+    frames: np.ndarray  # int32 (F,)
+    table: pd.DataFrame  # SEQUENCE_COLUMNS
+
+
+def missing_file_message(path: Path) -> str:
+    return (
+        f"{path}: file not found. {CSV_NAME} comes from the GaitGraph v0.1 release: download {DATA_URL}, "
+        f"unzip it and pass the extracted {CSV_NAME} with --input (e.g. data/{CSV_NAME}); "
+        "or make a synthetic one with `gaitgraph-data synthesize casia-b`."
+    )
+
+
+def check_header(path: Path) -> None:
+    """Fail unless the first line is the expected header (empty file, data first, other columns)."""
+    with open(path, "rb") as f:
+        first = f.readline()
+    if not first.strip():
+        raise DataError(f"{where(path, 1)}: empty file (expected the header line of {CSV_NAME})")
+    text = first.decode("utf-8", errors="replace").lstrip("\ufeff").rstrip("\r\n")
+    names = [c.strip().strip('"') for c in text.split(",")]
+    if tuple(names) == COLUMNS:
+        return
+    if names and names[0].startswith("./"):
+        raise DataError(f"{where(path, 1)}: missing header: the first line is data ({names[0]!r}); expected {COLUMNS[0]},{COLUMNS[1]},...")
+    if len(names) != NUM_VALUES:
+        raise DataError(f"{where(path, 1)}: wrong header: {len(names)} columns, expected {NUM_VALUES} ({COLUMNS[0]},{COLUMNS[1]},...,{COLUMNS[-1]})")
+    bad = next(i for i, (a, b) in enumerate(zip(names, COLUMNS)) if a != b)
+    raise DataError(f"{where(path, 1)}: wrong header: column {bad + 1} is {names[bad]!r}, expected {COLUMNS[bad]!r}")
+
+
+def parse_name(name: str) -> tuple[int, int, int, int, int]:
+    """``./001-bg-01-000/000001.jpg`` -> (subject, condition index, sequence, view, frame).
+
+    Raises ``ValueError`` with a reason ("malformed image_name" / "unknown condition code").
+    """
+    m = _NAME_RE.match(name)
+    if not m:
+        raise ValueError("malformed image_name")
+    subject, cond, seq, view, frame = m.groups()
+    if cond not in _CONDITION_CODE:
+        raise ValueError("unknown condition code")
+    values = int(subject), _CONDITION_CODE[cond], int(seq), int(view), int(frame)
+    if values[0] > 99_999 or values[2] > 99 or values[3] > 999 or values[4] > 9_999_999:
+        raise ValueError("malformed image_name")  # out of the ranges the integer sort key can hold
+    return values
+
+
+# --------------------------------------------------------------------------------------- precise
+
+
+def read_rows_precise(path: str | os.PathLike, counter: SkipCounter, progress: bool = False) -> CasiaRows:
+    """Parse the CSV one row at a time with the ``csv`` module; every skip names its line."""
+    path = Path(path)
+    check_header(path)
+    keys, lines, values, dropped = [], [], [], set()
+    size = path.stat().st_size
+    with open(path, newline="", encoding="utf-8-sig", errors="replace") as f, _bar(size, progress, "parse (precise)") as bar:
+        reader = csv.reader(f)
+        next(reader)  # header, checked above
+        done = 0
+        for row in reader:
+            lineno = reader.line_num
+            if progress and lineno % 20_000 == 0:
+                pos = f.buffer.tell()  # bytes read so far (approximate: csv reads ahead)
+                bar.update(pos - done)
+                done = pos
+            if not row or row == [""]:
+                counter.skip("blank line", where(path, lineno))
+                continue
+            if len(row) != NUM_VALUES:
+                counter.skip("wrong number of values", where(path, lineno, f"{len(row)} values, expected {NUM_VALUES}"))
+                continue
+            try:
+                key = parse_name(row[0])
+            except ValueError as e:
+                counter.skip(str(e), where(path, lineno, repr(row[0])))
+                continue
+            try:
+                v = [float(x) for x in row[1:]]
+            except ValueError:
+                bad = next(i for i, x in enumerate(row[1:], 1) if not _is_float(x))
+                counter.skip("non-numeric value", where(path, lineno, f"{COLUMNS[bad]} = {row[bad]!r}"))
+                dropped.add(key[:4])
+                continue
+            if not all(map(math.isfinite, v)):
+                bad = next(i for i, x in enumerate(v, 1) if not math.isfinite(x))
+                counter.skip("NaN or infinite value", where(path, lineno, f"{COLUMNS[bad]} = {row[bad]!r}"))
+                dropped.add(key[:4])
+                continue
+            keys.append(key)
+            lines.append(lineno)
+            values.append(v)
+        bar.update(size - done)
+    k = np.array(keys, dtype=np.int64).reshape(-1, 5)
+    return CasiaRows(
+        subject=k[:, 0].astype(np.int32),
+        condition=k[:, 1].astype(np.int8),
+        sequence=k[:, 2].astype(np.int16),
+        view=k[:, 3].astype(np.int16),
+        frame=k[:, 4].astype(np.int32),
+        line=np.array(lines, dtype=np.int64),
+        poses=np.array(values, dtype=np.float32).reshape(-1, 17, 3),
+        dropped=dropped,
+    )
+
+
+def _is_float(x: str) -> bool:
+    try:
+        float(x)
+        return True
+    except ValueError:
+        return False
+
+
+# ------------------------------------------------------------------------------------------ fast
+
+
+class _NeedsPrecise(Exception):
+    """The fast parser met something only the precise parser can report line by line."""
+
+
+def read_rows_fast(path: str | os.PathLike, counter: SkipCounter) -> CasiaRows:
+    """Parse the CSV with pyarrow; raises ``_NeedsPrecise`` when it cannot locate a problem exactly."""
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    path = Path(path)
+    check_header(path)
+    invalid = []
+
+    def on_invalid(row):  # wrong number of values: the row number is unknown when multi-threaded
+        invalid.append(row)
+        return "skip"
+
+    types = {c: pa.float32() for c in COLUMNS[1:]}
+    types["image_name"] = pa.string()
+    try:
+        table = pacsv.read_csv(
+            path,
+            read_options=pacsv.ReadOptions(skip_rows=1, column_names=list(COLUMNS), block_size=8 << 20),
+            parse_options=pacsv.ParseOptions(invalid_row_handler=on_invalid, ignore_empty_lines=False),
+            convert_options=pacsv.ConvertOptions(column_types=types, strings_can_be_null=False),
+        )
+    except pa.ArrowInvalid as e:  # a value that is not a number
+        raise _NeedsPrecise(str(e)) from None
+    if invalid:
+        raise _NeedsPrecise(f"{len(invalid)} rows with the wrong number of values")
+    n = table.num_rows
+    if any(table.column(c).null_count for c in COLUMNS[1:]):
+        raise _NeedsPrecise("empty or NaN cells")  # pyarrow reads "", "nan", "NA" as null
+    # Without invalid or blank rows (blank rows have null cells), row i is line i + 2.
+    line = np.arange(2, n + 2, dtype=np.int64)
+
+    poses = np.empty((n, NUM_VALUES - 1), dtype=np.float32)  # (N, 51), column j = COLUMNS[j + 1]
+    for j, c in enumerate(COLUMNS[1:]):
+        poses[:, j] = table.column(c).to_numpy()
+    names = table.column("image_name").combine_chunks()
+    del table  # the float columns now live in `poses`
+    subject, condition, sequence, view, frame, ok = _parse_names_fast(names)
+
+    # Rows whose name fails the fast check: precise per-row parsing (valid but unusual, or a skip).
+    for i in np.flatnonzero(~ok):
+        name = names[int(i)].as_py()
+        try:
+            subject[i], condition[i], sequence[i], view[i], frame[i] = parse_name(name)
+            ok[i] = True
+        except ValueError as e:
+            counter.skip(str(e), where(path, int(line[i]), repr(name)))
+
+    finite = np.isfinite(poses).all(axis=1)
+    bad = np.flatnonzero(~finite & ok)
+    if len(bad):
+        first = int(bad[0])
+        col = int(np.flatnonzero(~np.isfinite(poses[first]))[0]) + 1
+        counter.add(
+            "NaN or infinite value",
+            len(bad),
+            [where(path, int(line[i]), f"{COLUMNS[col]} = {poses[i, col - 1]}" if i == first else None) for i in bad[:3]],
+        )
+        ok &= finite
+        dropped = set(zip(*(a[bad].tolist() for a in (subject, condition, sequence, view))))
+    else:
+        dropped = set()
+    if not ok.all():
+        keep = np.flatnonzero(ok)
+        subject, condition, sequence, view, frame, line = (a[keep] for a in (subject, condition, sequence, view, frame, line))
+        poses = poses[keep]
+    return CasiaRows(
+        subject=subject.astype(np.int32),
+        condition=condition.astype(np.int8),
+        sequence=sequence.astype(np.int16),
+        view=view.astype(np.int16),
+        frame=frame.astype(np.int32),
+        line=line,
+        poses=poses.reshape(-1, 17, 3),
+        dropped=dropped,
+    )
+
+
+def _parse_names_fast(names) -> tuple[np.ndarray, ...]:
+    """Decode fixed-width names from a pyarrow StringArray without per-row Python.
+
+    Returns subject, condition, sequence, view, frame (int32 arrays, garbage where not ok) and
+    ``ok`` (bool): the name has exactly the 26-byte layout and a known condition.
+    """
+    n = len(names)
+    _, offsets_buf, data_buf = names.buffers()
+    offsets = np.frombuffer(offsets_buf, dtype=np.int32)[names.offset : names.offset + n + 1]
+    data = np.frombuffer(data_buf, dtype=np.uint8) if data_buf is not None else np.zeros(0, np.uint8)
+    # Gather each row's first 26 bytes into an (N, 26) byte matrix (rows that are shorter are
+    # padded from their neighbours and rejected by the length check).
+    fixed_width = np.diff(offsets) == _NAME_WIDTH
+    if fixed_width.all() and offsets[-1] - offsets[0] == n * _NAME_WIDTH:
+        b = data[offsets[0] : offsets[-1]].reshape(n, _NAME_WIDTH)  # a view, no copy
+    else:
+        idx = np.minimum(offsets[:-1, None] + np.arange(_NAME_WIDTH), max(len(data) - 1, 0))
+        b = data[idx] if len(data) else np.zeros((n, _NAME_WIDTH), np.uint8)
+    template = np.frombuffer(_TEMPLATE, dtype=np.uint8)
+    ok = fixed_width & (b[:, _FIXED] == template[_FIXED]).all(axis=1)
+    d = b[:, _DIGITS].astype(np.int32) - ord("0")  # (N, 14) digits: 3 subject, 2 seq, 3 view, 6 frame
+    ok &= ((d >= 0) & (d <= 9)).all(axis=1)
+    # condition: two letters -> index into CONDITIONS, -1 if unknown
+    pair = b[:, 6].astype(np.int32) * 256 + b[:, 7]
+    condition = np.full(n, -1, dtype=np.int32)
+    for code, c in enumerate(CONDITIONS):
+        condition[pair == (ord(c[0]) * 256 + ord(c[1]))] = code
+    ok &= condition >= 0
+
+    def number(cols):
+        return d[:, cols] @ (10 ** np.arange(len(cols) - 1, -1, -1)).astype(np.int32)
+
+    subject = number([0, 1, 2])
+    sequence = number([3, 4])
+    view = number([5, 6, 7])
+    frame = number([8, 9, 10, 11, 12, 13])
+    return subject, condition, sequence, view, frame, ok
+
+
+# -------------------------------------------------------------------------------------- grouping
+
+
+def group_sequences(rows: CasiaRows, counter: SkipCounter, *, test_from: int = 75, source: str = CSV_NAME) -> CasiaSequences:
+    """Group rows into sequences (table order: subject, condition, sequence, view), frames sorted.
+
+    Rows of one sequence that are not in ascending frame order are sorted (counted as a repair);
+    a repeated frame number keeps the first row in file order and skips the others.
+    """
+    seq_key = (
+        (rows.subject.astype(np.int64) * len(CONDITIONS) + rows.condition) * 100 + rows.sequence
+    ) * 1000 + rows.view
+    full_key = seq_key * 10_000_000 + rows.frame
+    steps = np.diff(full_key)
+    if len(steps) and (steps <= 0).any():
+        order = np.argsort(full_key, kind="stable")  # stable: the first of duplicate frames stays first
+        _count_out_of_order(seq_key, rows.frame, counter)
+        full_key, seq_key = full_key[order], seq_key[order]
+        dup = np.flatnonzero(np.diff(full_key) == 0) + 1
+        if len(dup):
+            counter.add(
+                "duplicate frame",
+                len(dup),
+                [where(source, int(rows.line[order[i]]), f"frame {int(rows.frame[order[i]])}, first at line {int(rows.line[order[i - 1]])}") for i in dup[:3]],
+            )
+            keep = np.ones(len(order), dtype=bool)
+            keep[dup] = False
+            order, seq_key = order[keep], seq_key[keep]
+        take = lambda a: a[order]  # noqa: E731 - reorder every per-row array the same way
+    else:
+        take = lambda a: a  # noqa: E731 - already sorted (the usual case): no copy of the poses
+
+    if rows.dropped:
+        present = {_split_key(k) for k in np.unique(seq_key).tolist()}
+        empty = sorted(rows.dropped - present)
+        counter.add(
+            "empty sequence (every row skipped)",
+            len(empty),
+            [where(source, detail=f"{s:03d}-{CONDITIONS[c]}-{q:02d}-{v:03d}") for s, c, q, v in empty[:3]],
+        )
+    poses, frames, lines = take(rows.poses), take(rows.frame), take(rows.line)
+    starts = np.flatnonzero(np.r_[True, seq_key[1:] != seq_key[:-1]]) if len(seq_key) else np.zeros(0, np.int64)
+    lengths = np.diff(np.r_[starts, len(seq_key)])
+    subject = take(rows.subject)[starts]
+    first_line = np.minimum.reduceat(lines, starts) if len(starts) else lines[:0]
+    last_line = np.maximum.reduceat(lines, starts) if len(starts) else lines[:0]
+    table = sequences_frame(
+        {
+            "subject": subject,
+            "condition": np.array(CONDITIONS, dtype=object)[take(rows.condition)[starts]],
+            "sequence": take(rows.sequence)[starts],
+            "view": take(rows.view)[starts],
+            "split": np.where(subject < test_from, "train", "test").astype(object),
+            "offset": starts,
+            "length": lengths,
+            "source": [f"{source}:{a}-{b}" for a, b in zip(first_line, last_line)],
+        }
+    )
+    return CasiaSequences(poses=poses, frames=frames, table=table)
+
+
+def _split_key(key: int) -> tuple[int, int, int, int]:
+    """Inverse of the sequence key: -> (subject, condition index, sequence, view)."""
+    rest, view = divmod(key, 1000)
+    rest, seq = divmod(rest, 100)
+    subject, cond = divmod(rest, len(CONDITIONS))
+    return subject, cond, seq, view
+
+
+def _count_out_of_order(seq_key: np.ndarray, frame: np.ndarray, counter: SkipCounter) -> None:
+    """Count rows whose frame number is below the previous row of the same sequence (file order)."""
+    by_seq = np.argsort(seq_key, kind="stable")  # rows of each sequence, in file order
+    k, f = seq_key[by_seq], frame[by_seq]
+    n = int(((k[1:] == k[:-1]) & (f[1:] < f[:-1])).sum())
+    counter.fix("rows out of order (sorted by frame number)", n)
+    # Sequences whose rows are split into several runs in the file are regrouped silently: the
+    # released file is sorted by name, so this only happens to hand-edited files.
+
+
+# ------------------------------------------------------------------------------------- top level
+
+
+def read_casia_b(
+    csv_path: str | os.PathLike, *, test_from: int = 75, strict: bool = False, progress: bool = False
+) -> tuple[CasiaSequences, SkipCounter]:
+    """Read and group ``casia-b_pose_coco.csv``; returns the sequences and the skip counts."""
+    path = Path(csv_path)
+    if not path.is_file():
+        raise FileNotFoundError(missing_file_message(path))
+    counter = SkipCounter(strict=strict)
+    with _bar(4, progress, f"convert {path.name}", unit="step") as bar:
+        try:
+            rows = read_rows_fast(path, counter)
+        except _NeedsPrecise:
+            counter = SkipCounter(strict=strict)  # start again: the precise pass counts everything itself
+            rows = read_rows_precise(path, counter, progress=progress)
+        bar.update(2)
+        seqs = group_sequences(rows, counter, test_from=test_from, source=path.name)
+        bar.update(1)
+    return seqs, counter
+
+
+def convert_casia_b(
+    csv_path: str | os.PathLike,
+    output_dir: str | os.PathLike,
+    *,
+    test_from: int = 75,
+    strict: bool = False,
+    synthetic: bool = False,
+    progress: bool = True,
+) -> Path:
+    """Convert ``casia-b_pose_coco.csv`` to a converted dataset at ``output_dir`` (written atomically).
+
+    Subjects below ``test_from`` form the train split, the others the test split. Skipped rows are
+    counted in ``meta["stats"]`` and summarised on stderr; ``strict=True`` fails on the first one.
+    """
+    if test_from < 1:
+        raise ValueError(f"test_from must be a positive subject id, got {test_from}")
+    seqs, counter = read_casia_b(csv_path, test_from=test_from, strict=strict, progress=progress)
+    if len(seqs.table) == 0:
+        raise DataError(f"{csv_path}: no valid rows; nothing to convert. {counter.text()}")
+    meta = {
+        "dataset": "casia-b",
+        "skeleton": "coco17",
+        "keypoints": "hrnet",
+        "synthetic": bool(synthetic),
+        "source": str(csv_path),
+        "split": {"train": f"subjects < {test_from}", "test": f"subjects >= {test_from}"},
+        "stats": counter.summary(),
+    }
+    out = write_dataset(output_dir, seqs.poses, seqs.frames, seqs.table, meta)
+    if progress or counter:
+        print(counter.text(), file=sys.stderr)
+    return out
+
+
+def _bar(total: int, progress: bool, desc: str, unit: str = "B"):
+    """A tqdm bar on stderr, disabled when asked or when stderr is not a terminal."""
+    from tqdm import tqdm
+
+    return tqdm(
+        total=total,
+        desc=desc,
+        unit=unit,
+        unit_scale=unit == "B",
+        file=sys.stderr,
+        disable=not progress or not sys.stderr.isatty(),
+        leave=False,
+    )
