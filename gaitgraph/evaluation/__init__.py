@@ -1,0 +1,5 @@
+"""Rank-1 evaluation: protocols (CASIA-B, OUMVLP-Pose, both conventions each), tables, checkpoint runs."""
+
+from gaitgraph.evaluation.protocols import evaluate, evaluate_casia_b, evaluate_oumvlp
+
+__all__ = ["evaluate", "evaluate_casia_b", "evaluate_oumvlp"]
