@@ -195,13 +195,18 @@ class _NeedsPrecise(Exception):
     """The fast parser met something only the precise parser can report line by line."""
 
 
-def read_rows_fast(path: str | os.PathLike, counter: SkipCounter) -> CasiaRows:
-    """Parse the CSV with pyarrow; raises ``_NeedsPrecise`` when it cannot locate a problem exactly."""
+def read_rows_fast(path: str | os.PathLike, counter: SkipCounter, progress: bool = False) -> CasiaRows:
+    """Parse the CSV with pyarrow; raises ``_NeedsPrecise`` when it cannot locate a problem exactly.
+
+    Record batches are streamed into one preallocated (N, 51) array, so the peak memory is about
+    one copy of the poses (an ``np.empty`` larger than needed only touches the rows written).
+    """
     import pyarrow as pa
     import pyarrow.csv as pacsv
 
     path = Path(path)
     check_header(path)
+    size = path.stat().st_size
     invalid = []
 
     def on_invalid(row):  # wrong number of values: the row number is unknown when multi-threaded
@@ -210,40 +215,60 @@ def read_rows_fast(path: str | os.PathLike, counter: SkipCounter) -> CasiaRows:
 
     types = {c: pa.float32() for c in COLUMNS[1:]}
     types["image_name"] = pa.string()
+    # Upper bound on the row count: a valid row has a 26-byte name and 51 values of >= 1 character
+    # plus their commas and a newline, 129 bytes. Blank or short rows beyond it go to the precise parser.
+    capacity = size // (_NAME_WIDTH + 2 * (NUM_VALUES - 1) + 1) + 1
+    poses = np.empty((capacity, NUM_VALUES - 1), dtype=np.float32)  # column j = COLUMNS[j + 1]
+    keys = []  # per batch: subject, condition, sequence, view, frame, ok
+    finite = []  # per batch: bool, every value of the row is finite
+    odd_names: dict[int, str] = {}  # row -> name, for names that fail the fast check
+    n = 0
     try:
-        table = pacsv.read_csv(
+        reader = pacsv.open_csv(
             path,
-            read_options=pacsv.ReadOptions(skip_rows=1, column_names=list(COLUMNS), block_size=8 << 20),
+            # 1 MiB blocks: as fast as larger ones here, and less memory in flight
+            read_options=pacsv.ReadOptions(skip_rows=1, column_names=list(COLUMNS), block_size=1 << 20),
             parse_options=pacsv.ParseOptions(invalid_row_handler=on_invalid, ignore_empty_lines=False),
             convert_options=pacsv.ConvertOptions(column_types=types, strings_can_be_null=False),
         )
+        with _bar(_estimate_rows(path), progress, f"read {path.name}", unit="rows") as bar:
+            for batch in reader:
+                m = batch.num_rows
+                if n + m > capacity:
+                    raise _NeedsPrecise("more rows than a valid file of this size can hold")
+                for j in range(1, NUM_VALUES):
+                    col = batch.column(j)
+                    if col.null_count:  # pyarrow reads "", "nan", "NA" and blank lines as null
+                        raise _NeedsPrecise("empty or NaN cells")
+                    poses[n : n + m, j - 1] = col.to_numpy()
+                finite.append(np.isfinite(poses[n : n + m]).all(axis=1))
+                names = batch.column(0)  # not kept: it would keep pyarrow's buffers alive
+                keys.append(_parse_names_fast(names))
+                odd_names.update((n + int(i), names[int(i)].as_py()) for i in np.flatnonzero(~keys[-1][-1]))
+                n += m
+                bar.update(m)
     except pa.ArrowInvalid as e:  # a value that is not a number
         raise _NeedsPrecise(str(e)) from None
     if invalid:
         raise _NeedsPrecise(f"{len(invalid)} rows with the wrong number of values")
-    n = table.num_rows
-    if any(table.column(c).null_count for c in COLUMNS[1:]):
-        raise _NeedsPrecise("empty or NaN cells")  # pyarrow reads "", "nan", "NA" as null
+    poses = poses[:n]
     # Without invalid or blank rows (blank rows have null cells), row i is line i + 2.
     line = np.arange(2, n + 2, dtype=np.int64)
-
-    poses = np.empty((n, NUM_VALUES - 1), dtype=np.float32)  # (N, 51), column j = COLUMNS[j + 1]
-    for j, c in enumerate(COLUMNS[1:]):
-        poses[:, j] = table.column(c).to_numpy()
-    names = table.column("image_name").combine_chunks()
-    del table  # the float columns now live in `poses`
-    subject, condition, sequence, view, frame, ok = _parse_names_fast(names)
+    if keys:
+        subject, condition, sequence, view, frame, ok = (np.concatenate(a) for a in zip(*keys))
+        finite = np.concatenate(finite)
+    else:
+        subject = condition = sequence = view = frame = np.zeros(0, np.int32)
+        ok = finite = np.zeros(0, bool)
 
     # Rows whose name fails the fast check: precise per-row parsing (valid but unusual, or a skip).
-    for i in np.flatnonzero(~ok):
-        name = names[int(i)].as_py()
+    for i, name in sorted(odd_names.items()):
         try:
             subject[i], condition[i], sequence[i], view[i], frame[i] = parse_name(name)
             ok[i] = True
         except ValueError as e:
             counter.skip(str(e), where(path, int(line[i]), repr(name)))
 
-    finite = np.isfinite(poses).all(axis=1)
     bad = np.flatnonzero(~finite & ok)
     if len(bad):
         first = int(bad[0])
@@ -271,6 +296,14 @@ def read_rows_fast(path: str | os.PathLike, counter: SkipCounter) -> CasiaRows:
         poses=poses.reshape(-1, 17, 3),
         dropped=dropped,
     )
+
+
+def _estimate_rows(path: Path) -> int:
+    """Rows in the file, estimated from the length of the first data row (for the progress bar)."""
+    with open(path, "rb") as f:
+        f.readline()
+        first = len(f.readline())
+    return max(1, path.stat().st_size // max(first, 1))
 
 
 def _parse_names_fast(names) -> tuple[np.ndarray, ...]:
@@ -404,7 +437,7 @@ def read_casia_b(
     counter = SkipCounter(strict=strict)
     with _bar(4, progress, f"convert {path.name}", unit="step") as bar:
         try:
-            rows = read_rows_fast(path, counter)
+            rows = read_rows_fast(path, counter, progress=progress)
         except _NeedsPrecise:
             counter = SkipCounter(strict=strict)  # start again: the precise pass counts everything itself
             rows = read_rows_precise(path, counter, progress=progress)
@@ -456,7 +489,7 @@ def _bar(total: int, progress: bool, desc: str, unit: str = "B"):
         total=total,
         desc=desc,
         unit=unit,
-        unit_scale=unit == "B",
+        unit_scale=True,
         file=sys.stderr,
         disable=not progress or not sys.stderr.isatty(),
         leave=False,
