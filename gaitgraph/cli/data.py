@@ -1,0 +1,53 @@
+"""``gaitgraph-data``: convert, normalize, synthesize and inspect pose datasets.
+
+Each subcommand lives in its own module ``gaitgraph/cli/data_<name>.py`` exposing
+``register(subparsers)``; modules that are not there (yet) are left out of the parser. Subcommand
+modules import their heavy dependencies inside ``run`` so that ``--help`` stays fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+SUBCOMMANDS = ("convert", "normalize", "synthesize", "info", "import", "show")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="gaitgraph-data",
+        description="Convert, normalize, synthesize and inspect gait pose datasets (see docs/data.md).",
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for name in SUBCOMMANDS:
+        module_name = f"gaitgraph.cli.data_{name}"
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as e:
+            if e.name == module_name:  # that subcommand is not written yet
+                continue
+            raise
+        module.register(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the command line; bad input prints one line to stderr and returns 2."""
+    from gaitgraph.data.errors import DataError
+    from gaitgraph.data.format import DatasetFormatError
+
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except (DataError, DatasetFormatError, FileNotFoundError) as e:
+        print(f"gaitgraph-data {args.command}: error: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"gaitgraph-data {args.command}: interrupted; no output was written", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,385 @@
+"""Reader for OUMVLP-Pose: per-frame OpenPose-style JSON files plus the subject split ``ID_list.csv``.
+
+Layout (``gaitgraph2.md`` §2.3)::
+
+    ROOT/{openpose|alphapose}/{subject:05d}/{view:03d}_{seq:02d}/*.json   e.g. alphapose/00001/000_00/0021_keypoint.json
+
+Each file is ``{"people": [{"pose_keypoints_2d": [x, y, c] * 18, ...}, ...]}`` in the 18-joint
+OpenPose-COCO order (both releases). Views are 0-90 and 180-270 in steps of 15, sequences 00 and 01,
+the condition is always ``nm``.
+
+Several people in a frame: the original takes ``people[0]``, which makes skeletons jump between
+people. Here the person continuing the track is chosen: the one whose body centre (mean of the
+visible joints) moved least relative to the body size, and whose size changed least, compared with
+the last chosen pose. Before the first choice the track is anchored on the first frame that has
+exactly one person; a sequence without any such frame starts with the most confident person (sum of
+joint confidences). ``meta["stats"]`` records how many frames needed a choice.
+
+This module imports no torch at module level so that worker processes start quickly.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+import os
+import re
+import sys
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from multiprocessing import get_context
+from pathlib import Path
+
+import numpy as np
+
+from gaitgraph.data.errors import DataError, SkipCounter, where
+
+OUMVLP_URL = "http://www.am.sanken.osaka-u.ac.jp/BiometricDB/GaitLPPose.html"
+KEYPOINT_SOURCES = ("openpose", "alphapose")
+NUM_JOINTS = 18
+VIEWS = tuple(range(0, 91, 15)) + tuple(range(180, 271, 15))
+SEQUENCES = (0, 1)
+_SEQ_DIR = re.compile(r"^(\d{3})_(\d{2})$")
+_SUBJECT_DIR = re.compile(r"^\d{5}$")
+
+# Notes (counted, never errors): they describe the published data, not damage to it.
+NO_PEOPLE = "frames with no people"
+SEVERAL_PEOPLE = "frames with several people (person chosen by track)"
+NOT_FIRST = "chosen person is not people[0]"
+
+
+def licence_message(what: Path, keypoints: str | None = None) -> str:
+    sub = keypoints or "{openpose|alphapose}"
+    return (
+        f"{what}: not found. OUMVLP-Pose cannot be downloaded directly: apply for a licence on the OU-ISIR page "
+        f"{OUMVLP_URL}, then unpack the keypoints so that the frames lie in ROOT/{sub}/SUBJECT/VIEW_SEQ/*.json "
+        f"(e.g. ROOT/{sub}/00001/000_00/0021_keypoint.json) and pass ROOT with --input; "
+        "or make a synthetic tree with `gaitgraph-data synthesize oumvlp-pose`."
+    )
+
+
+def id_list_message(path: Path, problem: str) -> str:
+    return (
+        f"{path}: {problem}. ID_list.csv (the train/test subject split) is a separate download from the OU-ISIR "
+        f"OUMVLP-Pose page {OUMVLP_URL}; put it next to the keypoint folders (e.g. ROOT/ID_list.csv) and pass it "
+        "with --id-list."
+    )
+
+
+# ---------------------------------------------------------------------------------- ID_list.csv
+
+
+def read_id_list(path: str | os.PathLike) -> tuple[set[int], set[int]]:
+    """Read the train and test subject ids (first two columns after the preamble; blank cells allowed).
+
+    The preamble is every line before the first one whose first two cells are integers or blank
+    (with at least one integer). After it, a cell that is neither is an error naming its line.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(id_list_message(path, "file not found"))
+    train: set[int] = set()
+    test: set[int] = set()
+    started = False
+    lines = path.read_text(encoding="utf-8-sig", errors="replace").splitlines()
+    for lineno, row in enumerate(csv.reader(lines), start=1):
+        cells = [c.strip() for c in (row + ["", ""])[:2]]
+        ints = [_int_or_none(c) for c in cells]
+        numeric = all(c == "" or i is not None for c, i in zip(cells, ints)) and any(i is not None for i in ints)
+        if not started:
+            started = numeric  # everything before the first row of ids is preamble
+            if not started:
+                continue
+        elif not numeric:
+            if not any(c.strip() for c in row):
+                continue  # blank line
+            raise DataError(id_list_message(path, f"line {lineno}: expected two integer columns (train, test), got {row[:2]}"))
+        if ints[0] is not None:
+            train.add(ints[0])
+        if ints[1] is not None:
+            test.add(ints[1])
+    if not started:
+        raise DataError(id_list_message(path, "no rows of subject ids found (expected two integer columns: train, test)"))
+    both = train & test
+    if both:
+        raise DataError(id_list_message(path, f"{len(both)} subjects are in both train and test, e.g. {min(both)}"))
+    return train, test
+
+
+def _int_or_none(text: str) -> int | None:
+    try:
+        return int(text)
+    except ValueError:
+        try:
+            x = float(text)  # "12.0" as written by some spreadsheet exports
+        except ValueError:
+            return None
+        return int(x) if x.is_integer() else None
+
+
+# ------------------------------------------------------------------------------------ one frame
+
+
+def frame_number(name: str) -> int:
+    """Frame number from a file name, as the original reader does (``gaitgraph2.md`` §2.3).
+
+    ``0021_keypoint.json`` -> 21 (first ``_`` token has no ``-``); otherwise the last ``-`` piece of
+    the last ``_`` token without ``.json`` (``00001-000_00-0021.json`` -> 21). ``ValueError`` if neither.
+    """
+    tokens = name.split("_")
+    if "-" not in tokens[0]:
+        return int(tokens[0].removesuffix(".json"))
+    return int(tokens[-1].removesuffix(".json").split("-")[-1])
+
+
+def read_frame(path: Path) -> np.ndarray:
+    """All people of one JSON frame as (P, 18, 3) float32 (P may be 0).
+
+    Raises ``_FrameError(reason, detail)`` for an unreadable/invalid file or a person with invalid
+    values, and ``DataError`` for a wrong number of values (another keypoint format: fails at once).
+    """
+    try:
+        doc = json.loads(path.read_bytes())
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        raise _FrameError("invalid or truncated JSON", f"{e.msg if hasattr(e, 'msg') else e}") from None
+    if not isinstance(doc, dict) or not isinstance(doc.get("people"), list):
+        raise _FrameError("invalid or truncated JSON", 'no "people" list')
+    people = []
+    for k, person in enumerate(doc["people"]):
+        values = person.get("pose_keypoints_2d") if isinstance(person, dict) else None
+        if not isinstance(values, list):
+            raise _FrameError("invalid or truncated JSON", f'person {k} has no "pose_keypoints_2d" list')
+        if len(values) != NUM_JOINTS * 3:
+            hint = " (75 values = OpenPose BODY_25, not the 18-joint COCO model)" if len(values) == 75 else ""
+            raise DataError(f"{path}: person {k} has {len(values)} keypoint values, expected {NUM_JOINTS * 3} = {NUM_JOINTS} joints x 3{hint}")
+        try:
+            pose = np.array(values, dtype=np.float32).reshape(NUM_JOINTS, 3)
+        except (TypeError, ValueError):
+            raise _FrameError("person with non-numeric values", f"person {k}") from None
+        if not np.isfinite(pose).all():
+            raise _FrameError("person with NaN or infinite values", f"person {k}")
+        people.append(pose)
+    return np.stack(people) if people else np.zeros((0, NUM_JOINTS, 3), np.float32)
+
+
+class _FrameError(Exception):
+    def __init__(self, reason: str, detail: str):
+        super().__init__(reason)
+        self.reason, self.detail = reason, detail
+
+
+# ------------------------------------------------------------------------------ person choice
+
+
+def _visible(pose: np.ndarray) -> np.ndarray:
+    """Joints that were detected: OpenPose writes (0, 0, 0) for the others."""
+    return (pose[:, 2] > 0) & ((pose[:, 0] != 0) | (pose[:, 1] != 0))
+
+
+def body_centre_scale(pose: np.ndarray) -> tuple[np.ndarray, float] | None:
+    """Mean of the visible joints and the larger side of their bounding box (None if nothing visible)."""
+    vis = _visible(pose)
+    if not vis.any():
+        return None
+    xy = pose[vis, :2]
+    extent = xy.max(axis=0) - xy.min(axis=0)
+    return xy.mean(axis=0), max(float(extent.max()), 1.0)
+
+
+def choose_person(people: np.ndarray, previous: np.ndarray | None) -> int:
+    """Index of the person continuing the track of ``previous`` (or the most confident one)."""
+    if len(people) == 1:
+        return 0
+    ref = body_centre_scale(previous) if previous is not None else None
+    if ref is None:
+        return int(np.argmax(people[:, :, 2].sum(axis=1)))
+    (c0, s0), costs = ref, []
+    for pose in people:
+        cs = body_centre_scale(pose)
+        if cs is None:
+            costs.append(math.inf)
+            continue
+        c, s = cs
+        # displacement in body sizes + relative change of size (log ratio: symmetric)
+        costs.append(float(np.linalg.norm(c - c0)) / s0 + abs(math.log(s / s0)))
+    return int(np.argmin(costs))
+
+
+# ---------------------------------------------------------------------------------- one sequence
+
+
+@dataclass
+class SequenceResult:
+    """One sequence folder read: chosen poses, frame numbers, and events for the SkipCounter."""
+
+    poses: np.ndarray  # float32 (T, 18, 3)
+    frames: np.ndarray  # int32 (T,)
+    skips: list[tuple[str, str]] = field(default_factory=list)  # (reason, where)
+    notes: dict[str, int] = field(default_factory=dict)  # counted, not errors
+
+
+def read_sequence(folder: str | os.PathLike) -> SequenceResult:
+    """Read every ``*.json`` frame of one ``VVV_SS`` folder, sorted by frame number, one person each."""
+    folder = Path(folder)
+    skips: list[tuple[str, str]] = []
+    notes = {NO_PEOPLE: 0, SEVERAL_PEOPLE: 0, NOT_FIRST: 0}
+    numbered = []
+    for p in folder.iterdir():
+        if p.suffix != ".json":
+            continue
+        try:
+            numbered.append((frame_number(p.name), p.name, p))
+        except ValueError:
+            skips.append(("file name without a frame number", str(p)))
+    numbered.sort()
+    frames, candidates = [], []
+    last = None
+    for num, _, p in numbered:
+        if num == last:
+            skips.append(("duplicate frame number", where(p, detail=f"frame {num}")))
+            continue
+        try:
+            people = read_frame(p)
+        except _FrameError as e:
+            skips.append((e.reason, where(p, detail=e.detail)))
+            continue
+        last = num
+        if len(people) == 0:
+            notes[NO_PEOPLE] += 1
+            continue
+        frames.append(num)
+        candidates.append(people)
+
+    # Person choice: anchor on the first single-person frame, then follow the track.
+    previous = next((c[0] for c in candidates if len(c) == 1), None)
+    chosen = []
+    for people in candidates:
+        k = choose_person(people, previous)
+        if len(people) > 1:
+            notes[SEVERAL_PEOPLE] += 1
+            notes[NOT_FIRST] += k != 0
+        if body_centre_scale(people[k]) is not None:
+            previous = people[k]
+        chosen.append(people[k])
+    poses = np.stack(chosen) if chosen else np.zeros((0, NUM_JOINTS, 3), np.float32)
+    return SequenceResult(poses=poses, frames=np.array(frames, dtype=np.int32), skips=skips, notes=notes)
+
+
+# -------------------------------------------------------------------------------------- the tree
+
+
+def find_sequences(root: Path, keypoints: str, counter: SkipCounter) -> list[tuple[int, int, int, Path]]:
+    """(subject, view, sequence, folder) of every sequence folder, sorted; odd folders are counted."""
+    base = root / keypoints
+    if not root.is_dir():
+        raise FileNotFoundError(licence_message(root, keypoints))
+    if not base.is_dir():
+        raise FileNotFoundError(licence_message(base, keypoints))
+    found = []
+    for subject_dir in sorted(base.iterdir()):
+        if not subject_dir.is_dir():
+            continue
+        if not _SUBJECT_DIR.match(subject_dir.name):
+            counter.skip("unexpected folder", where(subject_dir, detail="expected a 5-digit subject id"))
+            continue
+        for seq_dir in sorted(subject_dir.iterdir()):
+            if not seq_dir.is_dir():
+                continue
+            m = _SEQ_DIR.match(seq_dir.name)
+            if not m:
+                counter.skip("unexpected folder", where(seq_dir, detail="expected VIEW_SEQ, e.g. 000_00"))
+                continue
+            view, seq = int(m.group(1)), int(m.group(2))
+            if view not in VIEWS or seq not in SEQUENCES:
+                counter.skip("unknown view or sequence number", where(seq_dir, detail=f"view {view}, sequence {seq}"))
+                continue
+            found.append((int(subject_dir.name), view, seq, seq_dir))
+    return found
+
+
+def convert_oumvlp(
+    root: str | os.PathLike,
+    keypoints: str,
+    id_list: str | os.PathLike,
+    output_dir: str | os.PathLike,
+    *,
+    strict: bool = False,
+    synthetic: bool = False,
+    progress: bool = True,
+    workers: int | None = None,
+) -> Path:
+    """Convert an OUMVLP-Pose keypoint tree to a converted dataset at ``output_dir`` (atomically).
+
+    ``workers`` processes parse the JSON files (default: CPU count, at most 8); small trees and
+    ``workers=1`` are read in this process.
+    """
+    from gaitgraph.data.format import sequences_frame, write_dataset
+
+    if keypoints not in KEYPOINT_SOURCES:
+        raise ValueError(f"keypoints must be one of {', '.join(KEYPOINT_SOURCES)}, got {keypoints!r}")
+    root = Path(root)
+    counter = SkipCounter(strict=strict)
+    sequences = find_sequences(root, keypoints, counter)
+    train, test = read_id_list(id_list)
+
+    rows, poses, frames = [], [], []
+    notes = {NO_PEOPLE: 0, SEVERAL_PEOPLE: 0, NOT_FIRST: 0}
+    offset = 0
+    for (subject, view, seq, folder), res in zip(sequences, _map_sequences([s[3] for s in sequences], workers, progress)):
+        for reason, at in res.skips:
+            counter.skip(reason, at)
+        for k, v in res.notes.items():
+            notes[k] += v
+        if subject in train:
+            split = "train"
+        elif subject in test:
+            split = "test"
+        else:
+            counter.skip("subject not in ID_list.csv", where(folder, detail=f"subject {subject}"))
+            continue
+        if len(res.frames) == 0:
+            counter.skip("empty sequence (no usable frames)", str(folder))
+            continue
+        rows.append((subject, "nm", seq, view, split, offset, len(res.frames), f"{keypoints}/{folder.parent.name}/{folder.name}"))
+        poses.append(res.poses)
+        frames.append(res.frames)
+        offset += len(res.frames)
+    for k, v in notes.items():
+        counter.fix(k, v)
+    if not rows:
+        raise DataError(f"{root / keypoints}: no usable sequences found. {counter.text('sequences/frames')}")
+    table = sequences_frame(dict(zip(("subject", "condition", "sequence", "view", "split", "offset", "length", "source"), map(list, zip(*rows)))))
+    meta = {
+        "dataset": "oumvlp-pose",
+        "skeleton": "openpose18",
+        "keypoints": keypoints,
+        "synthetic": bool(synthetic),
+        "source": str(root / keypoints),
+        "id_list": str(id_list),
+        "person_selection": "track continuity (centre displacement / body size + |log size ratio|), anchored on the first single-person frame",
+        "stats": counter.summary(),
+    }
+    out = write_dataset(output_dir, np.concatenate(poses), np.concatenate(frames), table, meta)
+    if progress or counter:
+        print(counter.text("frames/sequences"), file=sys.stderr)
+    return out
+
+
+def _map_sequences(folders: list[Path], workers: int | None, progress: bool):
+    """Yield ``read_sequence`` results in order, in worker processes when it pays off."""
+    from tqdm import tqdm
+
+    workers = min(os.cpu_count() or 1, 8) if workers is None else workers
+    bar = tqdm(total=len(folders), desc="read JSON", unit="seq", file=sys.stderr, disable=not progress or not sys.stderr.isatty(), leave=False)
+    with bar:
+        if workers <= 1 or len(folders) < 64:  # spawning workers costs more than it saves on small trees
+            for folder in folders:
+                yield read_sequence(folder)
+                bar.update()
+            return
+        # spawn, not fork: the parent may hold torch threads; this module is light to import
+        with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn")) as pool:
+            for res in pool.map(read_sequence, folders, chunksize=16):
+                yield res
+                bar.update()
