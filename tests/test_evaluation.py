@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from gaitgraph.evaluation import protocols
 from gaitgraph.evaluation.protocols import evaluate
 
 CASIA_VIEWS = list(range(0, 181, 18))
@@ -237,7 +238,10 @@ def naive_casia(emb, df):
     return out
 
 
-def test_casia_matches_naive_loop_on_random_embeddings():
+@pytest.mark.parametrize("chunk", [None, 97])  # 97 elements: chunks of one or a few rows
+def test_casia_matches_naive_loop_on_random_embeddings(chunk, monkeypatch):
+    if chunk:
+        monkeypatch.setattr(protocols, "_CHUNK_ELEMENTS", chunk)
     rng = np.random.default_rng(0)
     df = casia_frame(subjects=range(75, 81))
     centres = rng.normal(size=(200, 16))
@@ -255,7 +259,10 @@ def test_casia_matches_naive_loop_on_random_embeddings():
     assert 20 < out["conventions"]["exclude_identical"]["mean"] < 95
 
 
-def test_oumvlp_matches_naive_loop_on_random_embeddings():
+@pytest.mark.parametrize("chunk", [None, 50])
+def test_oumvlp_matches_naive_loop_on_random_embeddings(chunk, monkeypatch):
+    if chunk:
+        monkeypatch.setattr(protocols, "_CHUNK_ELEMENTS", chunk)
     rng = np.random.default_rng(1)
     df = oumvlp_frame(subjects=range(1, 9))
     emb = rng.normal(size=(50, 12))[df.subject] + 1.2 * rng.normal(size=(len(df), 12))
@@ -273,6 +280,16 @@ def test_oumvlp_matches_naive_loop_on_random_embeddings():
         if name == "opengait":
             np.fill_diagonal(acc, np.nan)
         np.testing.assert_allclose(cells(conv, "NM"), acc, atol=1e-3)
+
+
+def test_ties_between_subjects_are_misses():
+    """All-zero embeddings tie every gallery entry: no credit, whatever the order of the rows."""
+    df = oumvlp_frame(subjects=range(1, 4))
+    out = evaluate(np.zeros((len(df), 8)), df, "oumvlp-pose")
+    assert out["conventions"]["gaitgraph2"]["mean"] == 0.0 and out["conventions"]["opengait"]["mean"] == 0.0
+    df = casia_frame(subjects=[75, 76])
+    out = evaluate(np.ones((len(df), 8)), df, "casia-b")
+    assert out["conventions"]["include_identical"]["mean"] == 0.0
 
 
 # ---------------------------------------------------------------- bad input

@@ -3,14 +3,15 @@
 Matching follows GaitGraph2 (``gaitgraph2.md`` §6): every full embedding (384-d with TTA, 128-d
 without) is L2-normalised, then compared by Euclidean distance. On unit vectors
 ``|a - b|^2 = 2 - 2 a.b``, so the nearest gallery entry is the one with the largest dot product; we
-rank by the dot product, one float32 matrix product per (gallery view, probe view) block, and take
-the arg-max over the block's rows and columns. A probe is a hit when the nearest gallery entry *of
-one gallery view* has its subject. There is no per-sample Python loop.
+rank by the dot product, one float32 matrix product per (gallery view, probe view) block. A probe is a hit when the nearest
+gallery entry *of one gallery view* has its subject: its best same-subject similarity is strictly
+larger than its best other-subject one (a tie is a miss; the original's arg-min would pick whichever
+entry came first). There is no per-sample Python loop.
 
 One block serves both directions of matching: the OUMVLP conventions swap the roles of sequence 00
 and sequence 01, so the block ``seq00[view g] x seq01[view p]`` gives the GaitGraph2 convention's
-cell (gallery g, probe p) through its column arg-max and the OpenGait convention's cell
-(gallery p, probe g) through its row arg-max.
+cell (gallery g, probe p) through its columns and the OpenGait convention's cell (gallery p,
+probe g) through its rows.
 
 ``evaluate(embeddings, sequences, dataset)`` returns ``{"num_probe", "num_gallery", "conventions"}``
 in the ``metrics.json`` shape of ``docs/design.md``. ``matrix[g][p]`` is the rank-1 (%) of the probes
@@ -74,7 +75,7 @@ def _match(gallery: _Set, probe: _Set, views: np.ndarray, n_cond: tuple[int, int
     """Hit counts of probe-vs-gallery (columns) and of gallery-vs-probe (rows, roles swapped).
 
     ``n_cond`` = number of conditions of (probe, gallery); the swapped direction uses the gallery's
-    condition codes for its probes.
+    condition codes for its probes. One similarity block per (gallery view, probe view) serves both.
     """
     V = len(views)
     fwd = _empty_counts(n_cond[0], V)
@@ -92,23 +93,73 @@ def _match(gallery: _Set, probe: _Set, views: np.ndarray, n_cond: tuple[int, int
         if len(rows) == 0:
             continue
         g_emb = gallery.emb[torch.from_numpy(rows)]
-        g_subj = gallery.subject[rows]
+        g_subj, g_cond = gallery.subject[rows], gallery.cond[rows]
         for pi, cols in enumerate(p_idx):
             if len(cols) == 0:
                 continue
-            p_subj = probe.subject[cols]
-            sim = g_emb @ probe.emb[torch.from_numpy(cols)].T  # (n_g, n_p); larger = nearer
-            # probes (columns) against this gallery view
-            hit = g_subj[sim.argmax(dim=0).numpy()] == p_subj
-            fwd.correct[:, gi, pi] = np.bincount(probe.cond[cols], weights=hit, minlength=n_cond[0])
-            miss = ~np.isin(p_subj, g_subj)
-            fwd.no_match[:, gi, pi] = np.bincount(probe.cond[cols], weights=miss, minlength=n_cond[0])
-            # swapped roles: gallery rows are probes against the probe set's view pi
-            hit = p_subj[sim.argmax(dim=1).numpy()] == g_subj
-            rev.correct[:, pi, gi] = np.bincount(gallery.cond[rows], weights=hit, minlength=n_cond[1])
-            miss = ~np.isin(g_subj, p_subj)
-            rev.no_match[:, pi, gi] = np.bincount(gallery.cond[rows], weights=miss, minlength=n_cond[1])
+            p_subj, p_cond = probe.subject[cols], probe.cond[cols]
+            col_hit, row_hit, col_alone, row_alone = _block_hits(g_emb, probe.emb[torch.from_numpy(cols)], g_subj, p_subj)
+            fwd.correct[:, gi, pi] = np.bincount(p_cond, weights=col_hit, minlength=n_cond[0])
+            rev.correct[:, pi, gi] = np.bincount(g_cond, weights=row_hit, minlength=n_cond[1])
+            fwd.no_match[:, gi, pi] = np.bincount(p_cond, weights=col_alone, minlength=n_cond[0])
+            rev.no_match[:, pi, gi] = np.bincount(g_cond, weights=row_alone, minlength=n_cond[1])
     return fwd, rev
+
+
+# rows of one similarity chunk: ~10 MB of float32, so a chunk is reduced while it is still in cache
+_CHUNK_ELEMENTS = 2_500_000
+
+
+def _block_hits(row_emb: torch.Tensor, col_emb: torch.Tensor, row_subj: np.ndarray, col_subj: np.ndarray):
+    """Rank-1 hits of every column against the rows, and of every row against the columns.
+
+    A hit: the best same-subject similarity is strictly larger than the best other-subject one, so
+    the nearest entry has the probe's subject. A tie between subjects is a miss (the original's
+    arg-min would pick whichever came first), and so is a probe whose subject is absent. The block
+    ``row_emb @ col_emb.T`` is built a chunk of rows at a time; each chunk's same-subject entries are
+    read, then blanked, then the chunk is max-reduced along both axes while it is in cache (cheaper
+    than an arg-max along columns, which is several times slower than the product's own pass).
+    Returns (col_hit, row_hit, col_has_no_match, row_has_no_match) as boolean arrays.
+    """
+    n_r, n_c = len(row_subj), len(col_subj)
+    r, c, row_cnt, col_cnt = _same_subject_pairs(row_subj, col_subj)
+    r_t, c_t = torch.from_numpy(r), torch.from_numpy(c)
+    ninf = float("-inf")
+    same_col = torch.full((n_c,), ninf)
+    other_col = torch.full((n_c,), ninf)
+    same_row = torch.full((n_r,), ninf)
+    other_row = torch.full((n_r,), ninf)
+    step = max(1, min(n_r, _CHUNK_ELEMENTS // max(n_c, 1)))
+    bounds = np.searchsorted(r, np.arange(0, n_r + step, step))  # pairs are sorted by row
+    col_t = col_emb.T.contiguous()
+    for k, i in enumerate(range(0, n_r, step)):
+        sim = row_emb[i : i + step] @ col_t  # (chunk, n_c); larger = nearer
+        lo, hi = int(bounds[k]), int(bounds[k + 1])
+        if hi > lo:
+            rr, cc = r_t[lo:hi] - i, c_t[lo:hi]
+            vals = sim[rr, cc]
+            same_col.scatter_reduce_(0, cc, vals, "amax")
+            same_row[i : i + step].scatter_reduce_(0, rr, vals, "amax")
+            sim[rr, cc] = ninf
+        other_row[i : i + step] = sim.amax(dim=1)
+        torch.maximum(other_col, sim.amax(dim=0), out=other_col)
+    return (same_col > other_col).numpy(), (same_row > other_row).numpy(), col_cnt == 0, row_cnt == 0
+
+
+def _same_subject_pairs(row_subj: np.ndarray, col_subj: np.ndarray):
+    """All (row, column) index pairs with equal subjects, sorted by row, by a sorted join (no Python
+    loop); also the number of partners of every row and of every column."""
+    order = np.argsort(row_subj, kind="stable")
+    sorted_subj = row_subj[order]
+    lo = np.searchsorted(sorted_subj, col_subj, side="left")
+    col_cnt = np.searchsorted(sorted_subj, col_subj, side="right") - lo
+    total = int(col_cnt.sum())
+    cols = np.repeat(np.arange(len(col_subj)), col_cnt)
+    within = np.arange(total) - np.repeat(np.cumsum(col_cnt) - col_cnt, col_cnt)
+    rows = order[np.repeat(lo, col_cnt) + within]
+    by_row = np.argsort(rows, kind="stable")
+    rows, cols = rows[by_row], cols[by_row]
+    return rows, cols, np.bincount(rows, minlength=len(row_subj)), col_cnt
 
 
 def _empty_counts(C: int, V: int) -> _Counts:
