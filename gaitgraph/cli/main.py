@@ -1,0 +1,134 @@
+"""``gaitgraph``: LightningCLI for ``fit | validate | test | predict``, plus ``evaluate`` and ``match``.
+
+    gaitgraph fit --config config/train/casia-b.yaml --data.data_path DATA --trainer.default_root_dir RUN
+    gaitgraph test --config config/train/casia-b.yaml --data.data_path DATA --ckpt_path RUN/checkpoints/last.ckpt \
+        --model.tta True --model.metrics_path RUN/metrics.json
+    gaitgraph fit --config config/train/oumvlp.yaml --data.data_path DATA --data.keypoints alphapose
+
+The original flags keep working (``--config``, ``--model.tta True``, ``--data.keypoints alphapose``,
+``--ckpt_path``); unknown config keys are an error. Beyond plain LightningCLI (``docs/training.md``):
+
+* run directory ``RUN_DIR = --trainer.default_root_dir``: checkpoints in ``RUN_DIR/checkpoints``
+  (``last.ckpt`` every epoch, ``best-*.ckpt`` by ``val_loss``), TensorBoard + CSV logs and the resolved
+  ``config.yaml`` in ``RUN_DIR/logs/version_N``, ``RUN_DIR/history.csv`` (one row per epoch);
+* auto-resume: ``fit`` without ``--ckpt_path`` continues from ``RUN_DIR/checkpoints/last.ckpt`` when
+  it exists (``--auto_resume false`` to start over);
+* inside a Slurm job, no Lightning auto-requeue (the workflow's retries resume the run).
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import sys
+from pathlib import Path
+
+from pytorch_lightning.callbacks import ModelCheckpoint
+from pytorch_lightning.cli import LightningCLI
+from pytorch_lightning.loggers import CSVLogger, TensorBoardLogger
+from pytorch_lightning.plugins.environments import ClusterEnvironment, LightningEnvironment, SLURMEnvironment
+from pytorch_lightning.utilities import rank_zero_info
+
+from gaitgraph.training.callbacks import HistoryWriter
+from gaitgraph.training.datamodule import PoseDataModule
+from gaitgraph.training.module import GaitGraph2
+
+SEED = 5318008  # the original's seed_everything_default
+OTHER_COMMANDS = {"evaluate": "gaitgraph.cli.evaluate", "match": "gaitgraph.cli.match"}
+
+
+def _next_version(log_root: Path) -> int:
+    versions = [int(p.name.split("_")[1]) for p in log_root.glob("version_*") if p.name.split("_")[1].isdigit()]
+    return max(versions, default=-1) + 1
+
+
+def slurm_plugins(environ=os.environ) -> list[ClusterEnvironment]:
+    """Cluster environment inside a Slurm job: never Lightning's auto-requeue (``snakemake.md`` §6).
+
+    With one Slurm task (Snakemake's ``srun -n1`` jobstep) Lightning launches the ranks itself
+    (``LightningEnvironment``); with several tasks, srun launched them (``SLURMEnvironment``).
+    """
+    if not SLURMEnvironment.detect():
+        return []
+    if int(environ.get("SLURM_NTASKS", "1")) > 1:
+        return [SLURMEnvironment(auto_requeue=False)]
+    return [LightningEnvironment()]
+
+
+class GaitGraphCLI(LightningCLI):
+    def add_arguments_to_parser(self, parser) -> None:
+        parser.add_argument("--auto_resume", type=bool, default=True,
+                            help="fit: continue from RUN_DIR/checkpoints/last.ckpt when it exists and no --ckpt_path is given")
+        parser.link_arguments("data.sequence_length", "model.sequence_length")
+        parser.link_arguments("data", "model.skeleton", compute_fn=lambda dm: dm.skeleton, apply_on="instantiate")
+
+    def _run_dir(self) -> Path:
+        trainer_cfg = self.config_init[self.subcommand].get("trainer", {}) if self.subcommand else {}
+        return Path(trainer_cfg.get("default_root_dir") or os.getcwd())
+
+    def instantiate_trainer(self, **kwargs):
+        run_dir = self._run_dir()
+        cfg = self._get(self.config_init, "trainer", default={})
+        if cfg.get("logger") in (None, True) and not cfg.get("fast_dev_run"):
+            version = _next_version(run_dir / "logs")
+            kwargs["logger"] = [TensorBoardLogger(run_dir, name="logs", version=version),
+                                CSVLogger(run_dir, name="logs", version=version)]
+        callbacks = list(cfg.get("callbacks") or [])
+        if self.subcommand == "fit" and cfg.get("enable_checkpointing", True) is not False:
+            ckpt_dir = run_dir / "checkpoints"
+            callbacks.append(
+                ModelCheckpoint(dirpath=ckpt_dir, filename="epoch{epoch:03d}", auto_insert_metric_name=False,
+                                save_top_k=0, save_last=True, every_n_epochs=1, save_on_train_epoch_end=True))
+            if getattr(self.datamodule, "validation", "none") != "none":
+                callbacks.append(
+                    ModelCheckpoint(dirpath=ckpt_dir, filename="best-epoch{epoch:03d}-val_loss{val_loss:.4f}",
+                                    auto_insert_metric_name=False, monitor="val_loss", mode="min", save_top_k=1))
+            callbacks.append(HistoryWriter(run_dir / "history.csv"))
+        kwargs["callbacks"] = callbacks
+        plugins = cfg.get("plugins")
+        plugins = [] if plugins is None else list(plugins) if isinstance(plugins, (list, tuple)) else [plugins]
+        if not any(isinstance(p, ClusterEnvironment) for p in plugins):
+            plugins += slurm_plugins()
+        kwargs["plugins"] = plugins or None
+        return super().instantiate_trainer(**kwargs)
+
+    def before_fit(self) -> None:
+        cfg = self.config_init["fit"]
+        last = self._run_dir() / "checkpoints" / "last.ckpt"
+        if cfg.get("ckpt_path") is None and cfg.get("auto_resume", True) and last.is_file():
+            rank_zero_info(f"auto-resume: continuing from {last}")
+            cfg["ckpt_path"] = str(last)
+
+
+def cli(args=None, run: bool = True) -> GaitGraphCLI:
+    """The LightningCLI object (``args``: list of strings or a dict, as LightningCLI takes them)."""
+    return GaitGraphCLI(
+        GaitGraph2,
+        PoseDataModule,
+        subclass_mode_model=False,
+        subclass_mode_data=False,
+        seed_everything_default=SEED,
+        save_config_kwargs={"overwrite": True},
+        args=args,
+        run=run,
+    )
+
+
+def main(args=None) -> int:
+    argv = list(sys.argv[1:] if args is None else args) if not isinstance(args, dict) else None
+    if argv and argv[0] in OTHER_COMMANDS:
+        module = OTHER_COMMANDS[argv[0]]
+        try:
+            sub = importlib.import_module(module)
+        except ModuleNotFoundError as e:
+            if e.name != module:
+                raise
+            print(f"gaitgraph {argv[0]}: not available in this installation ({module} is missing)", file=sys.stderr)
+            return 2
+        return int(sub.main(argv[1:]) or 0)
+    cli(args if isinstance(args, dict) else argv)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

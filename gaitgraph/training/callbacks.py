@@ -1,0 +1,71 @@
+"""Callbacks: the run's ``history.csv`` (one row per epoch, survives resumes) and SWA as in PL 1.5."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import pandas as pd
+import pytorch_lightning as pl
+from pytorch_lightning.callbacks import StochasticWeightAveraging as _SWA
+
+HISTORY_COLUMNS = ("epoch", "step", "train_loss", "lr", "val_loss", "val_rank1")
+
+
+class HistoryWriter(pl.Callback):
+    """Writes ``RUN_DIR/history.csv`` (``docs/design.md``: epoch, step, train_loss, lr, val_loss, val_rank1).
+
+    One row per training epoch; ``train_loss`` is the epoch mean, ``lr`` the rate after the epoch's
+    last step, the validation columns are empty where validation did not run. On a resumed run the
+    rows of epochs before the resume point are kept and later ones rewritten.
+    """
+
+    def __init__(self, path: str | Path):
+        self.path = Path(path)
+        self.rows: list[dict] = []
+        self._val_epoch = -1
+
+    def on_fit_start(self, trainer, pl_module) -> None:
+        self.rows = []
+        if self.path.is_file():
+            old = pd.read_csv(self.path)
+            self.rows = old[old["epoch"] < trainer.current_epoch].to_dict("records")
+
+    def on_validation_epoch_end(self, trainer, pl_module) -> None:
+        if not trainer.sanity_checking:
+            self._val_epoch = trainer.current_epoch
+
+    def on_train_epoch_end(self, trainer, pl_module) -> None:
+        if not trainer.is_global_zero:
+            return
+        m = trainer.callback_metrics
+        get = lambda k: float(m[k]) if k in m and math.isfinite(float(m[k])) else None  # noqa: E731
+        validated = self._val_epoch == trainer.current_epoch
+        self.rows.append({
+            "epoch": trainer.current_epoch,
+            "step": trainer.global_step,
+            "train_loss": get("train_loss_epoch"),
+            "lr": trainer.optimizers[0].param_groups[0]["lr"] if trainer.optimizers else None,
+            "val_loss": get("val_loss") if validated else None,
+            "val_rank1": get("val_rank1") if validated else None,
+        })
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = self.path.with_suffix(".csv.tmp")
+        pd.DataFrame(self.rows, columns=list(HISTORY_COLUMNS)).to_csv(tmp, index=False)
+        tmp.replace(self.path)
+
+
+class StochasticWeightAveraging(_SWA):
+    """Lightning's SWA with the PL 1.5 default the original relied on: ``swa_lrs=None`` means "the
+    optimizer's learning rate when SWA starts" (the one-cycle rate at 80 % of training)."""
+
+    def __init__(self, swa_lrs: float | list[float] | None = None, swa_epoch_start: int | float = 0.8,
+                 annealing_epochs: int = 10, annealing_strategy: str = "cos", device: str | None = "cpu"):
+        super().__init__(swa_lrs=1.0 if swa_lrs is None else swa_lrs, swa_epoch_start=swa_epoch_start,
+                         annealing_epochs=annealing_epochs, annealing_strategy=annealing_strategy, device=device)
+        self._lr_from_optimizer = swa_lrs is None
+
+    def on_train_epoch_start(self, trainer, pl_module) -> None:
+        if self._lr_from_optimizer and not self._initialized and self.swa_start <= trainer.current_epoch:
+            self._swa_lrs = [float(g["lr"]) for g in trainer.optimizers[0].param_groups]
+        super().on_train_epoch_start(trainer, pl_module)
