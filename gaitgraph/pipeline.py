@@ -1,0 +1,223 @@
+"""Helpers the Snakemake workflow calls (the package stays free of Snakemake imports).
+
+* :func:`train` runs ``gaitgraph fit`` in a run folder that survives failures and exports the two
+  declared outputs, ``model.ckpt`` and ``history.csv``. The run folder carries a fingerprint of
+  everything that shapes the training (arguments, seed, input data); a run is resumed only when the
+  fingerprint matches and the run did not finish, otherwise it starts over in a clean folder.
+* :func:`check_oumvlp_pose` checks that the user's licensed OUMVLP-Pose copy is where the config says,
+  and otherwise explains where to apply and where to put the files.
+
+Command line (used by the workflow's ``check_oumvlp_pose`` rule)::
+
+    python -m gaitgraph.pipeline check-oumvlp-pose --root DIR --id-list CSV --keypoints openpose --output JSON
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+
+HISTORY_COLUMNS = ["epoch", "step", "train_loss", "lr", "val_loss", "val_rank1"]
+
+# workflow hyperparameter -> LightningCLI argument of `gaitgraph fit`
+FIT_ARGUMENTS = {
+    "backbone": "model.backend_name",
+    "max_epochs": "trainer.max_epochs",
+    "check_val_every_n_epoch": "trainer.check_val_every_n_epoch",
+    "batch_size": "data.batch_size",
+    "sequence_length": "data.sequence_length",
+    "learning_rate": "model.learning_rate",
+    "weight_decay": "model.weight_decay",
+    "loss_temperature": "model.loss_temperature",
+}
+
+OUMVLP_POSE_URL = "http://www.am.sanken.osaka-u.ac.jp/BiometricDB/GaitLPPose.html"
+STAMP = "pipeline-run.json"
+
+
+# --- training --------------------------------------------------------------------------------
+
+
+def fit_arguments(hparams: dict) -> list[str]:
+    """``{"learning_rate": 0.005, ...}`` -> ``["--model.learning_rate", "0.005", ...]`` (sorted keys)."""
+    unknown = sorted(set(hparams) - set(FIT_ARGUMENTS))
+    if unknown:
+        raise ValueError(f"unknown training setting(s) {unknown}; known: {sorted(FIT_ARGUMENTS)}")
+    args = []
+    for key in sorted(hparams):
+        value = hparams[key]
+        args += [f"--{FIT_ARGUMENTS[key]}", json.dumps(value) if isinstance(value, bool) else str(value)]
+    return args
+
+
+def data_fingerprint(data_dir: str | os.PathLike) -> dict:
+    """Size and mtime of every file of a dataset folder: changes whenever the folder is rewritten."""
+    root = Path(data_dir)
+    return {
+        str(p.relative_to(root)): [p.stat().st_size, p.stat().st_mtime_ns]
+        for p in sorted(root.rglob("*"))
+        if p.is_file()
+    }
+
+
+def fingerprint(**parts) -> str:
+    """SHA-256 over a JSON rendering of ``parts`` (sorted keys): a stable hash of a configuration."""
+    return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def prepare_run_dir(run_dir: str | os.PathLike, key: str) -> bool:
+    """Make ``run_dir`` ready for a run with fingerprint ``key``; return True if it will resume.
+
+    An unfinished run with the same fingerprint is kept (``gaitgraph fit`` resumes from its
+    ``checkpoints/last.ckpt``). Anything else there, a finished run or another configuration's, is
+    removed, so a changed setting never continues from a stale checkpoint.
+    """
+    run_dir = Path(run_dir)
+    stamp_path = run_dir / STAMP
+    stamp = json.loads(stamp_path.read_text()) if stamp_path.is_file() else {}
+    resume = stamp.get("key") == key and not stamp.get("finished", False)
+    resume = resume and (run_dir / "checkpoints" / "last.ckpt").is_file()
+    if not resume and run_dir.exists():
+        shutil.rmtree(run_dir)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    stamp_path.write_text(json.dumps({"key": key, "finished": False}, indent=1))
+    return resume
+
+
+def _copy_atomic(src: Path, dest: Path) -> None:
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    tmp = dest.with_name(f".{dest.name}.tmp")
+    shutil.copyfile(src, tmp)
+    os.replace(tmp, dest)
+
+
+def export_history(run_dir: str | os.PathLike, out: str | os.PathLike) -> pd.DataFrame:
+    """``RUN_DIR/history.csv`` (written by the training) -> ``out`` with exactly the contract columns."""
+    src = Path(run_dir) / "history.csv"
+    if not src.is_file():
+        raise FileNotFoundError(f"{src}: the training wrote no history")
+    history = pd.read_csv(src)
+    missing = [c for c in HISTORY_COLUMNS if c not in history.columns]
+    if missing:
+        raise ValueError(f"{src}: columns {missing} missing (expected {HISTORY_COLUMNS})")
+    history = history[HISTORY_COLUMNS].sort_values("epoch", kind="stable")
+    out = Path(out)
+    tmp = out.with_name(f".{out.name}.tmp")
+    history.to_csv(tmp, index=False)
+    os.replace(tmp, out)
+    return history
+
+
+def train(
+    *,
+    base_config: str,
+    data: str,
+    run_dir: str,
+    seed: int,
+    hparams: dict,
+    keypoints: str,
+    model_out: str,
+    history_out: str,
+    threads: int = 1,
+    log: str | None = None,
+    command: list[str] | None = None,
+) -> None:
+    """Train one model with ``gaitgraph fit`` (resuming an interrupted run) and export its outputs.
+
+    ``command`` replaces the ``gaitgraph`` executable (tests); the data loader gets ``threads - 1``
+    worker processes.
+    """
+    command = command or [sys.executable, "-m", "gaitgraph.cli.main"]
+    args = [
+        "fit",
+        "--config", base_config,
+        "--data.data_path", data,
+        "--data.keypoints", keypoints,
+        "--data.num_workers", str(max(threads - 1, 0)),
+        "--trainer.default_root_dir", run_dir,
+        "--seed_everything", str(seed),
+        *fit_arguments(hparams),
+    ]  # fmt: skip
+    key = fingerprint(args=args, base_config=Path(base_config).read_text(), data=data_fingerprint(data))
+    resume = prepare_run_dir(run_dir, key)
+    with open(log, "a") if log else open(os.devnull, "w") as out:
+        print(f"{'resuming' if resume else 'starting'} run in {run_dir}", file=out, flush=True)
+        print(" ".join(command + args), file=out, flush=True)
+        result = subprocess.run(command + args, stdout=out, stderr=subprocess.STDOUT)
+    if result.returncode != 0:
+        raise RuntimeError(f"gaitgraph fit failed with exit code {result.returncode}; see {log}")
+    last = Path(run_dir) / "checkpoints" / "last.ckpt"
+    if not last.is_file():
+        raise FileNotFoundError(f"{last}: the training saved no checkpoint")
+    export_history(run_dir, history_out)
+    _copy_atomic(last, Path(model_out))
+    (Path(run_dir) / STAMP).write_text(json.dumps({"key": key, "finished": True}, indent=1))
+
+
+# --- OUMVLP-Pose -----------------------------------------------------------------------------
+
+
+class MissingDataError(RuntimeError):
+    pass
+
+
+def check_oumvlp_pose(root: str | os.PathLike, id_list: str | os.PathLike, keypoints: str) -> dict:
+    """Check the licensed OUMVLP-Pose copy: ``root/<keypoints>/<subject>/<view>_<seq>/*.json`` and
+    ``id_list``. Return a small summary; raise :class:`MissingDataError` saying what to do."""
+    root, id_list = Path(root), Path(id_list)
+    tree = root / keypoints
+    problems = []
+    if not tree.is_dir():
+        problems.append(f"the {keypoints} pose folder {tree}/ does not exist")
+        subjects = []
+    else:
+        subjects = sorted(p.name for p in tree.iterdir() if p.is_dir())
+        if not subjects:
+            problems.append(f"{tree}/ holds no subject folders")
+    if not id_list.is_file():
+        problems.append(f"the subject split {id_list} does not exist")
+    if problems:
+        raise MissingDataError(
+            "OUMVLP-Pose is not where the config says: " + "; ".join(problems) + ".\n"
+            "OUMVLP-Pose cannot be downloaded automatically: its licence requires an application to "
+            f"Osaka University at {OUMVLP_POSE_URL} .\n"
+            "Once you have it, put the files here (or point datasets/oumvlp-pose/local/path and "
+            "local/id_list in your config at your copy):\n"
+            f"  {root}/openpose/<subject>/<view>_<seq>/*.json   (OpenPose keypoints)\n"
+            f"  {root}/alphapose/<subject>/<view>_<seq>/*.json  (AlphaPose keypoints)\n"
+            f"  {id_list}   (subject split, from the same site)\n"
+            "Or run on the synthetic stand-in: datasets/oumvlp-pose/source: synthetic."
+        )
+    return {"root": str(root), "keypoints": keypoints, "id_list": str(id_list), "subjects": len(subjects)}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m gaitgraph.pipeline")
+    sub = parser.add_subparsers(dest="command", required=True)
+    check = sub.add_parser("check-oumvlp-pose", help="check the licensed OUMVLP-Pose copy is in place")
+    check.add_argument("--root", required=True)
+    check.add_argument("--id-list", required=True)
+    check.add_argument("--keypoints", required=True, choices=["openpose", "alphapose"])
+    check.add_argument("--output", required=True)
+    args = parser.parse_args(argv)
+    try:
+        summary = check_oumvlp_pose(args.root, args.id_list, args.keypoints)
+    except MissingDataError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 1
+    Path(args.output).parent.mkdir(parents=True, exist_ok=True)
+    Path(args.output).write_text(json.dumps(summary, indent=1) + "\n")
+    print(f"OUMVLP-Pose {args.keypoints}: {summary['subjects']} subjects under {args.root}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,14 @@
+"""plot_training_curves rule: loss, learning rate and validation rank-1 of every run (PNG + PDF)."""
+
+import sys
+
+import pandas as pd
+
+from gaitgraph.viz.figures import plot_training_curves
+
+sys.stderr = open(snakemake.log[0], "w")
+
+histories = {
+    label: pd.read_csv(path) for label, path in zip(snakemake.params.labels, snakemake.input.histories)
+}
+plot_training_curves(histories, snakemake.output.png)

@@ -1,0 +1,11 @@
+"""plot_view_heatmaps rule: gallery view x probe view rank-1 of one evaluation (PNG + PDF)."""
+
+import json
+import sys
+
+from gaitgraph.viz.figures import plot_view_heatmaps
+
+sys.stderr = open(snakemake.log[0], "w")
+
+with open(snakemake.input.metrics) as f:
+    plot_view_heatmaps(json.load(f), snakemake.output.png)
