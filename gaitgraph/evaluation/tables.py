@@ -1,0 +1,193 @@
+"""Markdown and LaTeX tables of one evaluation's ``metrics.json``, plus the atomic writers.
+
+CASIA-B: per convention one table, rows NM#5-6 / BG#1-2 / CL#1-2, columns the probe views and their
+mean (rank-1 %, 1 decimal), as the GaitGraph2 script prints it. OUMVLP-Pose: per convention the
+gallery x probe view matrix with row means, column means and the overall mean in the corner.
+Every table is labelled with its convention and the convention's protocol description.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+
+DASH = "–"  # shown for a null cell (excluded, or no sequence)
+
+
+# ---------------------------------------------------------------- atomic writes
+
+
+def write_text_atomic(path: str | os.PathLike, text: str) -> Path:
+    """Write ``text`` to a temporary sibling, then rename it over ``path`` (never half-written)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.tmp-", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def write_json_atomic(path: str | os.PathLike, data) -> Path:
+    """Strict JSON (a NaN is an error, not an invalid file), indented, written atomically."""
+    return write_text_atomic(path, json.dumps(data, indent=2, allow_nan=False) + "\n")
+
+
+# ---------------------------------------------------------------- formatting helpers
+
+
+def fmt(x, digits: int = 1) -> str:
+    return DASH if x is None else f"{x:.{digits}f}"
+
+
+def markdown_table(header: list[str], rows: list[list[str]], align: str | None = None) -> str:
+    """A Markdown table padded so that its columns line up in plain text too.
+
+    ``align``: one letter per column, ``l`` or ``r`` (default: first column left, others right).
+    """
+    align = align or "l" + "r" * (len(header) - 1)
+    widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
+    widths = [max(w, 3) for w in widths]
+
+    def line(cells):
+        out = [str(c).ljust(w) if a == "l" else str(c).rjust(w) for c, w, a in zip(cells, widths, align)]
+        return "| " + " | ".join(out) + " |"
+
+    rule = "| " + " | ".join(("-" * (w - 1) + ":") if a == "r" else ("-" * w) for w, a in zip(widths, align)) + " |"
+    return "\n".join([line(header), rule, *(line(r) for r in rows)])
+
+
+_LATEX = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "#": r"\#", "_": r"\_", "{": r"\{", "}": r"\}",
+          "$": r"\$", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}", "–": "--", "±": r"$\pm$",
+          "×": r"$\times$", "°": r"$^\circ$", "`": ""}
+
+
+def latex_escape(s) -> str:
+    return "".join(_LATEX.get(ch, ch) for ch in str(s))
+
+
+def latex_table(header: list[str], rows: list[list[str]], *, caption: str, label: str, bold_last_col: bool = False,
+                rule_before_last_row: bool = False) -> str:
+    """A booktabs ``table`` (needs ``\\usepackage{booktabs}``); cells are escaped here."""
+    cols = "l" + "r" * (len(header) - 1)
+    body = []
+    for i, r in enumerate(rows):
+        if rule_before_last_row and i == len(rows) - 1:
+            body.append(r"\midrule")
+        cells = [latex_escape(c) for c in r]
+        if bold_last_col and cells[-1] != "--":
+            cells[-1] = r"\textbf{" + cells[-1] + "}"
+        body.append(" & ".join(cells) + r" \\")
+    return "\n".join([
+        r"\begin{table}[t]",
+        r"\centering",
+        r"\small",
+        r"\caption{" + latex_escape(caption) + "}",
+        r"\label{" + label + "}",
+        r"\begin{tabular}{" + cols + "}",
+        r"\toprule",
+        " & ".join(latex_escape(h) for h in header) + r" \\",
+        r"\midrule",
+        *body,
+        r"\bottomrule",
+        r"\end{tabular}",
+        r"\end{table}",
+    ])
+
+
+# ---------------------------------------------------------------- one evaluation's tables
+
+
+def _casia_rows(conv: dict) -> tuple[list[str], list[list[str]]]:
+    views = conv["views"]
+    header = ["probe"] + [str(v) for v in views] + ["mean"]
+    rows = []
+    for name, block in conv["conditions"].items():
+        rows.append([name] + [fmt(block["per_probe_view"].get(str(v))) for v in views] + [fmt(block["mean"])])
+    return header, rows
+
+
+def _oumvlp_rows(conv: dict, cond: str = "NM") -> tuple[list[str], list[list[str]]]:
+    views = conv["views"]
+    block = conv["conditions"][cond]
+    header = ["gallery \\ probe"] + [str(v) for v in views] + ["mean"]
+    rows = []
+    for g, row in zip(views, block["matrix"]):
+        rows.append([str(g)] + [fmt(x) for x in row] + [fmt(block["per_gallery_view"].get(str(g)))])
+    rows.append(["mean"] + [fmt(block["per_probe_view"].get(str(v))) for v in views] + [fmt(block["mean"])])
+    return header, rows
+
+
+def _caption(metrics: dict, name: str, conv: dict) -> str:
+    return f"{name}: {conv['description']}"
+
+
+def _source_line(metrics: dict) -> str:
+    parts = [
+        f"dataset {metrics.get('dataset')}",
+        f"keypoints {metrics.get('keypoints')}",
+        f"skeleton {metrics.get('skeleton')}",
+        f"TTA {'on' if metrics.get('tta') else 'off'}",
+    ]
+    if metrics.get("checkpoint"):
+        parts.append(f"checkpoint `{metrics['checkpoint']}`")
+    if metrics.get("method") or metrics.get("experiment"):
+        parts.append(f"{metrics.get('method')} / {metrics.get('experiment')} / seed {metrics.get('seed')}")
+    return ", ".join(parts)
+
+
+SYNTHETIC_BANNER = (
+    "> **SYNTHETIC DATA.** The numbers below come from the embedded SYNTHETIC datasets: they test the pipeline, "
+    "not the method."
+)
+
+
+def metrics_markdown(metrics: dict) -> str:
+    """All tables of one ``metrics.json`` as a Markdown document."""
+    out = [f"# Rank-1 (%) — {metrics.get('dataset')} / {metrics.get('keypoints')}", ""]
+    if metrics.get("synthetic"):
+        out += [SYNTHETIC_BANNER, ""]
+    out += [_source_line(metrics) + ".", ""]
+    oumvlp = _is_oumvlp(metrics)
+    for name, conv in metrics["conventions"].items():
+        mean = fmt(conv.get("mean"), 2)
+        out += [f"## Convention `{name}` — mean {mean} %", "", conv["description"] + ".", ""]
+        out += [f"Gallery: {conv.get('num_gallery', 0):,} sequences; probes: {conv.get('num_probe', 0):,}.", ""]
+        if oumvlp:
+            out += ["Rows: gallery view; columns: probe view; last column: row mean; last row: column mean"
+                    " (per probe view); corner: the convention's mean.", ""]
+            header, rows = _oumvlp_rows(conv)
+        else:
+            header, rows = _casia_rows(conv)
+        out += [markdown_table(header, rows), ""]
+    return "\n".join(out)
+
+
+def metrics_latex(metrics: dict) -> str:
+    """All tables of one ``metrics.json`` as LaTeX ``table`` environments (booktabs)."""
+    out = [f"% Rank-1 (%), {metrics.get('dataset')} / {metrics.get('keypoints')}; {_source_line(metrics)}"]
+    if metrics.get("synthetic"):
+        out.append("% SYNTHETIC DATA: these numbers test the pipeline, not the method.")
+    oumvlp = _is_oumvlp(metrics)
+    tag = f"{metrics.get('dataset')}-{metrics.get('keypoints')}".replace("_", "-")
+    for name, conv in metrics["conventions"].items():
+        header, rows = _oumvlp_rows(conv) if oumvlp else _casia_rows(conv)
+        if oumvlp:
+            header[0] = "gallery / probe"
+        out += ["", latex_table(header, rows, caption=_caption(metrics, name, conv), label=f"tab:{tag}-{name}",
+                                bold_last_col=not oumvlp, rule_before_last_row=oumvlp)]
+    return "\n".join(out) + "\n"
+
+
+def _is_oumvlp(metrics: dict) -> bool:
+    return str(metrics.get("dataset", "")).startswith("oumvlp")
+
+
+def write_tables(metrics: dict, md_path: str | os.PathLike, tex_path: str | os.PathLike) -> tuple[Path, Path]:
+    return write_text_atomic(md_path, metrics_markdown(metrics)), write_text_atomic(tex_path, metrics_latex(metrics))
