@@ -40,7 +40,9 @@ class SkipCounter:
     def __init__(self, strict: bool = False, examples: int = 3):
         self.strict = strict
         self.counts: Counter[str] = Counter()
-        self.fixed: Counter[str] = Counter()  # repaired, nothing lost (e.g. rows sorted back into order)
+        # counted but not errors, even in strict mode: repairs that lose nothing (rows sorted back into
+        # order) and facts of the published data (frames where the detector found nobody)
+        self.fixed: Counter[str] = Counter()
         self.examples: dict[str, list[str]] = {}
         self._max_examples = examples
 
@@ -67,7 +69,7 @@ class SkipCounter:
             ex.append(e)
 
     def fix(self, reason: str, n: int = 1) -> None:
-        """Count a repair that loses no data (not an error even in strict mode)."""
+        """Count a repair or a fact that loses no data (not an error even in strict mode)."""
         if n > 0:
             self.fixed[reason] += n
 
@@ -80,7 +82,9 @@ class SkipCounter:
 
     def text(self, what: str = "rows") -> str:
         """One human-readable paragraph: how many of what were skipped and why, with examples."""
-        fixes = "".join(f" Repaired: {n} {reason}." for reason, n in sorted(self.fixed.items()))
+        fixes = ""
+        if self.fixed:
+            fixes = " Counted (not errors): " + ", ".join(f"{n} {reason}" for reason, n in sorted(self.fixed.items())) + "."
         if not self.counts:
             return f"No {what} skipped." + fixes
         total = sum(self.counts.values())
