@@ -379,7 +379,10 @@ def _map_sequences(folders: list[Path], workers: int | None, progress: bool):
                 bar.update()
             return
         # spawn, not fork: the parent may hold torch threads; this module is light to import
-        with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn")) as pool:
+        pool = ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn"))
+        try:
             for res in pool.map(read_sequence, folders, chunksize=16):
                 yield res
                 bar.update()
+        finally:  # on an error (e.g. --strict) do not wait for the rest of the tree
+            pool.shutdown(wait=True, cancel_futures=True)
