@@ -23,13 +23,12 @@ import os
 import sys
 from pathlib import Path
 
-from pytorch_lightning.callbacks import ModelCheckpoint
 from pytorch_lightning.cli import LightningCLI
 from pytorch_lightning.loggers import CSVLogger, TensorBoardLogger
 from pytorch_lightning.plugins.environments import ClusterEnvironment, LightningEnvironment, SLURMEnvironment
 from pytorch_lightning.utilities import rank_zero_info
 
-from gaitgraph.training.callbacks import HistoryWriter
+from gaitgraph.training.callbacks import AtomicCheckpoint, HistoryWriter
 from gaitgraph.training.datamodule import PoseDataModule
 from gaitgraph.training.module import GaitGraph2
 
@@ -77,12 +76,13 @@ class GaitGraphCLI(LightningCLI):
         if self.subcommand == "fit" and cfg.get("enable_checkpointing", True) is not False:
             ckpt_dir = run_dir / "checkpoints"
             callbacks.append(
-                ModelCheckpoint(dirpath=ckpt_dir, filename="epoch{epoch:03d}", auto_insert_metric_name=False,
-                                save_top_k=0, save_last=True, every_n_epochs=1, save_on_train_epoch_end=True))
+                AtomicCheckpoint(dirpath=ckpt_dir, filename="epoch{epoch:03d}", auto_insert_metric_name=False,
+                                 save_top_k=0, save_last=True, every_n_epochs=1, save_on_train_epoch_end=True,
+                                 enable_version_counter=False))
             if getattr(self.datamodule, "validation", "none") != "none":
                 callbacks.append(
-                    ModelCheckpoint(dirpath=ckpt_dir, filename="best-epoch{epoch:03d}-val_loss{val_loss:.4f}",
-                                    auto_insert_metric_name=False, monitor="val_loss", mode="min", save_top_k=1))
+                    AtomicCheckpoint(dirpath=ckpt_dir, filename="best-epoch{epoch:03d}-val_loss{val_loss:.4f}",
+                                     auto_insert_metric_name=False, monitor="val_loss", mode="min", save_top_k=1))
             callbacks.append(HistoryWriter(run_dir / "history.csv"))
         kwargs["callbacks"] = callbacks
         plugins = cfg.get("plugins")
@@ -126,7 +126,7 @@ def main(args=None) -> int:
             print(f"gaitgraph {argv[0]}: not available in this installation ({module} is missing)", file=sys.stderr)
             return 2
         return int(sub.main(argv[1:]) or 0)
-    cli(args if isinstance(args, dict) else argv)
+    cli(args)  # None: LightningCLI reads sys.argv itself
     return 0
 
 

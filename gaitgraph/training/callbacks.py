@@ -1,12 +1,15 @@
-"""Callbacks: the run's ``history.csv`` (one row per epoch, survives resumes) and SWA as in PL 1.5."""
+"""Callbacks: the run's ``history.csv`` (one row per epoch, survives resumes), SWA as in PL 1.5, atomic checkpoints."""
 
 from __future__ import annotations
 
 import math
+import os
 from pathlib import Path
+from weakref import proxy
 
 import pandas as pd
 import pytorch_lightning as pl
+from pytorch_lightning.callbacks import ModelCheckpoint
 from pytorch_lightning.callbacks import StochasticWeightAveraging as _SWA
 
 HISTORY_COLUMNS = ("epoch", "step", "train_loss", "lr", "val_loss", "val_rank1")
@@ -69,3 +72,23 @@ class StochasticWeightAveraging(_SWA):
         if self._lr_from_optimizer and not self._initialized and self.swa_start <= trainer.current_epoch:
             self._swa_lrs = [float(g["lr"]) for g in trainer.optimizers[0].param_groups]
         super().on_train_epoch_start(trainer, pl_module)
+
+
+class AtomicCheckpoint(ModelCheckpoint):
+    """``ModelCheckpoint`` whose files appear atomically (written to ``*.part``, then renamed).
+
+    A run killed while saving keeps its previous complete ``last.ckpt``, so auto-resume never meets a
+    truncated file.
+    """
+
+    def _save_checkpoint(self, trainer, filepath: str) -> None:
+        part = f"{filepath}.part"
+        trainer.save_checkpoint(part, self.save_weights_only)
+        if trainer.is_global_zero:
+            os.replace(part, filepath)
+        trainer.strategy.barrier("AtomicCheckpoint")
+        self._last_global_step_saved = trainer.global_step
+        self._last_checkpoint_saved = filepath
+        if trainer.is_global_zero:
+            for logger in trainer.loggers:
+                logger.after_save_checkpoint(proxy(self))

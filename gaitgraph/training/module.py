@@ -283,7 +283,8 @@ def write_embeddings(path: str | Path, emb: np.ndarray, table: pd.DataFrame, seq
         df["embedding"] = list(emb.astype(np.float32))
         df.to_parquet(path, index=False)
     else:
-        cols = {c: (table[c].astype(str).to_numpy() if table[c].dtype == object or str(table[c].dtype) == "string"
+        # text columns as fixed-width unicode arrays, so np.load works without pickle
+        cols = {c: (np.asarray(table[c].astype(str).tolist(), dtype=str) if not pd.api.types.is_numeric_dtype(table[c].dtype)
                     else table[c].to_numpy()) for c in table.columns}
         np.savez(path, embeddings=emb.astype(np.float32), sequence_length=sequence_length, **cols)
     return path
