@@ -64,7 +64,7 @@ def markdown_table(header: list[str], rows: list[list[str]], align: str | None =
 
 
 _LATEX = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "#": r"\#", "_": r"\_", "{": r"\{", "}": r"\}",
-          "$": r"\$", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}", "–": "--", "±": r"$\pm$",
+          "$": r"\$", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}", "–": "--", "—": "---", "±": r"$\pm$",
           "×": r"$\times$", "°": r"$^\circ$", "`": ""}
 
 

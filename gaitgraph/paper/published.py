@@ -1,0 +1,188 @@
+"""Published rank-1 numbers (%), as data, each with the file it was copied from.
+
+Nothing here is computed. Sources: ``gaitgraph2.md`` §8 and ``peers.md`` §2 (the project's reference
+notes), which name the files the values come from. Each entry says which evaluation convention it
+uses, so that ``gaitgraph.paper.tables`` puts it beside our number of the *same* protocol:
+
+* CASIA-B: every published number here uses ``exclude_identical`` (gallery NM#1-4, mean over the 10
+  non-identical gallery views per probe view, then over probe views).
+* OUMVLP-Pose: OpenGait and FastPoseGait use ``opengait`` (gallery seq 01, probe seq 00, identical
+  views excluded). The GaitGraph2 code's own convention (``gaitgraph2``: gallery 00, probe 01,
+  identical views included) has no verified published number: the paper's OUMVLP value is recalled
+  (~62.1, AlphaPose), not checked against the PDF, and is marked ``verified=False``.
+
+``layout`` is the keypoint layout the number was obtained with: ``coco17`` (CASIA-B HRNet, or
+OUMVLP remapped to COCO-17 by ``misc/oumvlp17.py``) or ``openpose18`` (OUMVLP's original 18 points,
+which is what this project evaluates).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+CASIA_VIEWS = tuple(range(0, 181, 18))
+CASIA_CONDITIONS = ("NM#5-6", "BG#1-2", "CL#1-2")
+
+FPG_ZOO = "BNU-IVC/FastPoseGait docs/model_zoo.md @94da9c8"
+OG_ZOO = "ShiqiYu/OpenGait docs/1.1.skeleton_model_zoo.md @0efafd4"
+GG1_README = "tteepe/GaitGraph README.md @e7a3995"
+GAITMIXER_README = "exitudio/GaitMixer README.md @695fd35"
+GAITPT_RESULTS = "AndyCatruna/GaitPT images/casia-results.png, README.md @202e3bb"
+
+
+@dataclass(frozen=True)
+class Published:
+    """One published result row."""
+
+    method: str  # as the source names it
+    dataset: str  # casia-b | oumvlp-pose
+    keypoints: str  # pose estimator: hrnet, alphapose, openpose, vitpose, simcc
+    layout: str  # coco17 | openpose18
+    convention: str  # exclude_identical | opengait | gaitgraph2 (see the module docstring)
+    kind: str  # paper | reproduction | peer
+    values: dict  # condition -> rank-1 %; CASIA-B: NM#5-6, BG#1-2, CL#1-2; OUMVLP-Pose: NM
+    mean: float | None
+    source: str
+    std: dict | None = None  # condition -> std, where the source reports one
+    per_view: dict | None = None  # condition -> {view: rank-1 %}
+    note: str = ""
+    verified: bool = True  # False: recalled, not checked against the source
+
+
+def _mean(*xs: float) -> float:
+    return round(sum(xs) / len(xs), 2)
+
+
+def _casia(nm: float, bg: float, cl: float) -> dict:
+    return {"NM#5-6": nm, "BG#1-2": bg, "CL#1-2": cl}
+
+
+_GG1_PER_VIEW = {
+    "NM#5-6": (85.3, 88.5, 91.0, 92.5, 87.2, 86.5, 88.4, 89.2, 87.9, 85.9, 81.9),
+    "BG#1-2": (75.8, 76.7, 75.9, 76.1, 71.4, 73.9, 78.0, 74.7, 75.4, 75.4, 69.2),
+    "CL#1-2": (69.6, 66.1, 68.8, 67.2, 64.5, 62.0, 69.5, 65.6, 65.7, 66.1, 64.3),
+}
+
+PUBLISHED: tuple[Published, ...] = (
+    # ------------------------------------------------------------ CASIA-B, GaitGraph2 and GaitGraph
+    Published(
+        "GaitGraph2", "casia-b", "hrnet", "coco17", "exclude_identical", "paper",
+        _casia(82.0, 73.2, 63.6), _mean(82.0, 73.2, 63.6),
+        f"{FPG_ZOO} (bracketed values, 'mentioned in the papers'); same values quoted in {GAITMIXER_README} and "
+        f"{GAITPT_RESULTS}",
+        note="no per-view table was found for GaitGraph2",
+    ),
+    Published(
+        "GaitGraph (released model)", "casia-b", "hrnet", "coco17", "exclude_identical", "paper",
+        _casia(87.7, 74.8, 66.3), _mean(87.7, 74.8, 66.3), GG1_README,
+        per_view={c: dict(zip(map(str, CASIA_VIEWS), v)) for c, v in _GG1_PER_VIEW.items()},
+        note="Papers-with-code lists a cross-view average of 76.3",
+    ),
+    Published(
+        "GaitGraph2 (FastPoseGait, vanilla)", "casia-b", "hrnet", "coco17", "exclude_identical", "reproduction",
+        _casia(80.29, 71.40, 63.80), 71.83, FPG_ZOO,
+    ),
+    Published(
+        "GaitGraph2 (FastPoseGait, improved)", "casia-b", "hrnet", "coco17", "exclude_identical", "reproduction",
+        _casia(83.60, 72.80, 67.01), 74.47, FPG_ZOO, note="FastPoseGait's improved training recipe",
+    ),
+    Published(
+        "GaitGraph (FastPoseGait, vanilla)", "casia-b", "hrnet", "coco17", "exclude_identical", "reproduction",
+        _casia(86.37, 76.50, 65.24), 76.04, FPG_ZOO,
+        note="FastPoseGait's frame_threshold drops short sequences from the test set too",
+    ),
+    Published(
+        "GaitGraph (FastPoseGait, improved)", "casia-b", "hrnet", "coco17", "exclude_identical", "reproduction",
+        _casia(88.47, 77.52, 67.95), 77.98, FPG_ZOO,
+    ),
+    # ------------------------------------------------------------ CASIA-B, other skeleton methods
+    Published(
+        "GaitMixer", "casia-b", "hrnet", "coco17", "exclude_identical", "peer",
+        _casia(94.9, 85.6, 84.5), 88.3, GAITMIXER_README, note="checkpoint selected on the test set",
+    ),
+    Published(
+        "GaitFormer (GaitMixer's)", "casia-b", "hrnet", "coco17", "exclude_identical", "peer",
+        _casia(91.5, 81.4, 77.2), 83.4, GAITMIXER_README,
+    ),
+    Published(
+        "GaitPT", "casia-b", "vitpose", "coco17", "exclude_identical", "peer",
+        _casia(92.3, 79.7, 75.8), 82.6, GAITPT_RESULTS, std=_casia(0.7, 2.5, 2.0),
+        note="mean ± std over 3 runs; 82.6 is the abstract's mean; ViTPose keypoints",
+    ),
+    Published(
+        "GaitTR (FastPoseGait)", "casia-b", "simcc", "coco17", "exclude_identical", "peer",
+        _casia(94.91, 88.82, 90.34), 91.35, FPG_ZOO, note="SimCC keypoints, not HRNet",
+    ),
+    Published(
+        "GPGait (FastPoseGait)", "casia-b", "hrnet", "coco17", "exclude_identical", "peer",
+        _casia(93.60, 80.15, 69.29), 81.01, FPG_ZOO,
+    ),
+    # ------------------------------------------------------------ OUMVLP-Pose, GaitGraph2
+    Published(
+        "GaitGraph2", "oumvlp-pose", "alphapose", "openpose18", "gaitgraph2", "paper",
+        {"NM": 62.1}, 62.1, "GaitGraph2 paper (Teepe et al. 2022), value recalled in gaitgraph2.md §8",
+        note="NOT VERIFIED against the paper; its convention is assumed to be the code's (gallery 00, probe 01, "
+        "identical views included)",
+        verified=False,
+    ),
+    Published(
+        "GaitGraph2 (OpenGait zoo)", "oumvlp-pose", "alphapose", "openpose18", "opengait", "reproduction",
+        {"NM": 62.10}, 62.10, OG_ZOO,
+    ),
+    Published(
+        "GaitGraph2 (FastPoseGait, vanilla)", "oumvlp-pose", "alphapose", "openpose18", "opengait", "reproduction",
+        {"NM": 62.11}, 62.11, FPG_ZOO,
+    ),
+    Published(
+        "GaitGraph2 (FastPoseGait, improved)", "oumvlp-pose", "alphapose", "openpose18", "opengait", "reproduction",
+        {"NM": 64.53}, 64.53, FPG_ZOO,
+    ),
+    Published(
+        "GaitGraph2 (FastPoseGait, vanilla)", "oumvlp-pose", "openpose", "openpose18", "opengait", "reproduction",
+        {"NM": 49.02}, 49.02, FPG_ZOO,
+    ),
+    Published(
+        "GaitGraph2 (OpenGait zoo, COCO-17 remap)", "oumvlp-pose", "alphapose", "coco17", "opengait", "reproduction",
+        {"NM": 70.75}, 70.75, OG_ZOO, note="18 -> 17 keypoints (misc/oumvlp17.py), not our 18-point layout",
+    ),
+    Published(
+        "GaitGraph2 (FastPoseGait, COCO-17 remap)", "oumvlp-pose", "alphapose", "coco17", "opengait", "reproduction",
+        {"NM": 70.68}, 70.68, FPG_ZOO, note="18 -> 17 keypoints, not our 18-point layout",
+    ),
+    Published(
+        "GaitGraph2 (FastPoseGait, COCO-17 remap)", "oumvlp-pose", "openpose", "coco17", "opengait", "reproduction",
+        {"NM": 55.02}, 55.02, FPG_ZOO, note="18 -> 17 keypoints, not our 18-point layout",
+    ),
+    # ------------------------------------------------------------ OUMVLP-Pose, GaitGraph and peers
+    Published(
+        "GaitGraph (FastPoseGait, vanilla)", "oumvlp-pose", "alphapose", "openpose18", "opengait", "reproduction",
+        {"NM": 2.81}, 2.81, FPG_ZOO, note="OpenGait's zoo lists the same 2.81",
+    ),
+    Published(
+        "GaitGraph (FastPoseGait, improved)", "oumvlp-pose", "alphapose", "openpose18", "opengait", "reproduction",
+        {"NM": 51.24}, 51.24, FPG_ZOO,
+    ),
+    Published(
+        "GaitTR (FastPoseGait)", "oumvlp-pose", "alphapose", "openpose18", "opengait", "peer",
+        {"NM": 40.30}, 40.30, FPG_ZOO,
+        note="the zoo lists '40.30 / 39.77'; read as AlphaPose / OpenPose like the GaitGraph2 row (not verified)",
+    ),
+    Published(
+        "GPGait (FastPoseGait)", "oumvlp-pose", "alphapose", "coco17", "opengait", "peer",
+        {"NM": 59.11}, 59.11, FPG_ZOO, note="COCO-17 remap",
+    ),
+)
+
+
+def published(dataset: str | None = None, keypoints: str | None = None, convention: str | None = None) -> list[Published]:
+    """The entries matching every given field (``None`` matches anything)."""
+    return [p for p in PUBLISHED
+            if (dataset is None or p.dataset == dataset)
+            and (keypoints is None or p.keypoints == keypoints)
+            and (convention is None or p.convention == convention)]
+
+
+def as_dict(p: Published) -> dict:
+    """JSON-ready form of one entry."""
+    return {k: getattr(p, k) for k in ("method", "dataset", "keypoints", "layout", "convention", "kind", "values",
+                                       "mean", "std", "per_view", "source", "note", "verified")}

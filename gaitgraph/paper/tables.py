@@ -1,0 +1,388 @@
+"""The paper tables: our rank-1 over seeds beside the published numbers.
+
+``build_paper_tables(metrics_files, out_md, out_tex, out_json)`` reads the per-run ``metrics.json``
+files (``gaitgraph.evaluation.run``), groups them by (method, experiment, dataset, keypoints),
+takes mean ± sample std (ddof = 1) over the runs of a group for every condition and view, and
+writes ``results/tables.md``, ``results/tables.tex`` (booktabs) and the summary
+``results/metrics.json`` (``docs/design.md``). Published numbers come from
+``gaitgraph.paper.published`` and sit in the column of the protocol they were measured with.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+
+from gaitgraph.evaluation.tables import latex_escape, markdown_table, write_json_atomic, write_text_atomic
+from gaitgraph.paper.published import Published, as_dict, published
+
+DASH = "–"
+CONVENTIONS = {"casia-b": ("exclude_identical", "include_identical"), "oumvlp-pose": ("gaitgraph2", "opengait")}
+CASIA_CONDITIONS = ("NM#5-6", "BG#1-2", "CL#1-2")
+DATASET_NAMES = {"casia-b": "CASIA-B", "oumvlp-pose": "OUMVLP-Pose"}
+SYNTHETIC_BANNER = (
+    "The numbers below come from the embedded SYNTHETIC datasets: they test the pipeline, not the method."
+)
+CASIA_PROTOCOL = (
+    "test subjects 75-124; gallery NM#1-4; probe sets NM#5-6, BG#1-2, CL#1-2; rank-1 of each probe view against the "
+    "gallery restricted to one view, identical views **excluded** (mean over the 10 other gallery views), then the mean "
+    "over the 11 probe views; *mean* = mean of the three conditions. This is the GaitGraph2 paper's table and the "
+    "protocol of every published CASIA-B number below."
+)
+OUMVLP_PROTOCOLS = {
+    "gaitgraph2": "**GaitGraph2 conv.** = the original code's: gallery seq 00, probe seq 01, identical views "
+    "**included**, mean over all 14 × 14 (gallery, probe) view cells",
+    "opengait": "**OpenGait conv.** = OpenGait/FastPoseGait's: gallery seq 01, probe seq 00, identical views "
+    "**excluded** (mean over the 13 other gallery views per probe view, then over probe views); probes whose subject "
+    "has no gallery sequence at a view count as misses",
+}
+KIND_LABEL = {"paper": "paper", "reproduction": "reproduction", "peer": "other method", "ours": "**ours**"}
+
+
+# ---------------------------------------------------------------- reading and aggregating
+
+
+def load_runs(metrics_files) -> list[dict]:
+    """Read the per-run metrics files; each gets ``_file``. A file lacking the essentials is an error."""
+    runs = []
+    for f in metrics_files:
+        f = Path(f)
+        try:
+            m = json.loads(f.read_text())
+        except (OSError, json.JSONDecodeError) as e:
+            raise ValueError(f"{f}: cannot read metrics ({e})") from None
+        missing = [k for k in ("dataset", "keypoints", "conventions") if k not in m]
+        if missing:
+            raise ValueError(f"{f}: not an evaluation metrics.json (lacks {', '.join(missing)})")
+        m.setdefault("method", "GaitGraph2")
+        m.setdefault("experiment", "gaitgraph2")
+        m.setdefault("seed", None)
+        m["_file"] = str(f)
+        runs.append(m)
+    if not runs:
+        raise ValueError("no metrics files given")
+    return runs
+
+
+def mean_std(values) -> tuple[float | None, float | None, int]:
+    """(mean, sample std with ddof=1 or None when fewer than 2 values, n) over the non-null values."""
+    v = np.array([x for x in values if x is not None], dtype=float)
+    if len(v) == 0:
+        return None, None, 0
+    std = float(np.std(v, ddof=1)) if len(v) >= 2 else None
+    return float(np.mean(v)), std, len(v)
+
+
+def _r(x):
+    return None if x is None else round(float(x), 4)
+
+
+def _group_key(m: dict) -> tuple:
+    return (m["method"], m["experiment"], m["dataset"], m["keypoints"])
+
+
+def _sort_seed(m: dict):
+    return (m["seed"] is None, m["seed"] if isinstance(m["seed"], (int, float)) else str(m["seed"]), m["_file"])
+
+
+def summarize(runs: list[dict]) -> list[dict]:
+    """Summary rows (design.md): one per group x convention x condition, plus a ``mean`` row per
+    convention when it has several conditions."""
+    groups: dict[tuple, list[dict]] = {}
+    for m in runs:
+        groups.setdefault(_group_key(m), []).append(m)
+    rows = []
+    for key, members in groups.items():
+        members.sort(key=_sort_seed)
+        method, experiment, dataset, keypoints = key
+        names = list(CONVENTIONS.get(dataset, ()))
+        names += [c for m in members for c in m["conventions"] if c not in names]
+        for conv in names:
+            present = [m for m in members if conv in m["conventions"]]
+            if not present:
+                continue
+            conds = list(dict.fromkeys(c for m in present for c in m["conventions"][conv]["conditions"]))
+            base = dict(method=method, experiment=experiment, dataset=dataset, keypoints=keypoints, convention=conv,
+                        skeleton=present[0].get("skeleton"), synthetic=any(bool(m.get("synthetic")) for m in present))
+            for cond in conds:
+                blocks = [m["conventions"][conv]["conditions"].get(cond) for m in present]
+                vals = [b.get("mean") if b else None for b in blocks]
+                mu, sd, n = mean_std(vals)
+                views = list(dict.fromkeys(v for b in blocks if b for v in b.get("per_probe_view", {})))
+                per_view = {}
+                for v in views:
+                    vm, vs, _ = mean_std([b.get("per_probe_view", {}).get(v) if b else None for b in blocks])
+                    per_view[v] = [_r(vm), _r(vs)]
+                rows.append(dict(base, condition=cond, n_runs=n, seeds=[m["seed"] for m in present],
+                                 mean=_r(mu), std=_r(sd), per_view=per_view, values=[_r(x) for x in vals]))
+            if len(conds) > 1:
+                vals = [m["conventions"][conv].get("mean") for m in present]
+                mu, sd, n = mean_std(vals)
+                rows.append(dict(base, condition="mean", n_runs=n, seeds=[m["seed"] for m in present],
+                                 mean=_r(mu), std=_r(sd), per_view={}, values=[_r(x) for x in vals]))
+    return rows
+
+
+# ---------------------------------------------------------------- formatting
+
+
+def pm(mean, std, n: int | None = None, digits: int = 1) -> str:
+    """``80.1 ± 1.2``; one run: ``80.1 ± –``; nothing: ``–``."""
+    if mean is None:
+        return DASH
+    return f"{mean:.{digits}f} ± " + (DASH if std is None else f"{std:.{digits}f}")
+
+
+def _pub(x, p: Published, cond: str | None = None) -> str:
+    if x is None:
+        return DASH
+    s = f"{x:.2f}".rstrip("0").rstrip(".") if round(x, 1) != x else f"{x:.1f}"
+    if p.std and cond in p.std:
+        s += f" ± {p.std[cond]:.1f}"
+    if not p.verified:
+        s += " (unverified)"
+    return s
+
+
+class _Sources:
+    """Numbered references: the same source string gets the same number."""
+
+    def __init__(self):
+        self.items: list[str] = []
+
+    def ref(self, source: str) -> str:
+        if source not in self.items:
+            self.items.append(source)
+        return f"[{self.items.index(source) + 1}]"
+
+
+def _find(rows, **kw) -> dict | None:
+    for r in rows:
+        if all(r.get(k) == v for k, v in kw.items()):
+            return r
+    return None
+
+
+def _ours_label(method: str, experiment: str) -> str:
+    return f"{method} / {experiment}"
+
+
+def _n_label(row: dict | None) -> str:
+    if row is None:
+        return "0"
+    seeds = ", ".join(str(s) for s in row["seeds"])
+    return f"{row['n_runs']} (seed {seeds})" if row["seeds"] and any(s is not None for s in row["seeds"]) else str(row["n_runs"])
+
+
+# ---------------------------------------------------------------- CASIA-B section
+
+
+def _casia_section(rows, dataset, keypoints, groups, sources: _Sources, latex: list[str]) -> list[str]:
+    title = f"{DATASET_NAMES[dataset]} — {keypoints} keypoints"
+    synthetic = any(r["synthetic"] for r in rows if r["dataset"] == dataset and r["keypoints"] == keypoints)
+    out = [f"## {title}" + (" (SYNTHETIC data)" if synthetic else ""), "", "Protocol of every column: " + CASIA_PROTOCOL, ""]
+    header = ["result", "kind", "keypoints", "n", *CASIA_CONDITIONS, "mean", "source"]
+    body = []
+    for method, experiment in groups:
+        sel = dict(method=method, experiment=experiment, dataset=dataset, keypoints=keypoints, convention="exclude_identical")
+        cells = [_find(rows, condition=c, **sel) for c in (*CASIA_CONDITIONS, "mean")]
+        body.append([_ours_label(method, experiment), KIND_LABEL["ours"], keypoints, _n_label(cells[0]),
+                     *[pm(c["mean"], c["std"]) if c else DASH for c in cells], "this pipeline"])
+    pubs = published(dataset=dataset, convention="exclude_identical")
+    for p in pubs:
+        body.append([p.method, KIND_LABEL[p.kind], p.keypoints, "",
+                     *[_pub(p.values.get(c), p, c) for c in CASIA_CONDITIONS], _pub(p.mean, p), sources.ref(p.source)])
+    out += [markdown_table(header, body, "lllr" + "r" * 4 + "l"), ""]
+    notes = [f"{p.method}: {p.note}" for p in pubs if p.note]
+    if notes:
+        out += ["Notes: " + "; ".join(notes) + ".", ""]
+    latex.append(_latex_block(header, body, f"{title}: rank-1 (%), identical views excluded; ours mean ± std over seeds",
+                              f"tab:{dataset}-{keypoints}-summary"))
+
+    # ours with identical views included: no published counterpart
+    inc = []
+    for method, experiment in groups:
+        sel = dict(method=method, experiment=experiment, dataset=dataset, keypoints=keypoints, convention="include_identical")
+        cells = [_find(rows, condition=c, **sel) for c in (*CASIA_CONDITIONS, "mean")]
+        if cells[0] is not None:
+            inc.append([_ours_label(method, experiment), _n_label(cells[0]), *[pm(c["mean"], c["std"]) if c else DASH for c in cells]])
+    if inc:
+        out += ["Ours with identical views **included** (each probe view averaged over all 11 gallery views; "
+                "no published number uses this convention):", ""]
+        out += [markdown_table(["result", "n", *CASIA_CONDITIONS, "mean"], inc, "ll" + "r" * 4), ""]
+
+    # per view, ours (mean ± std over seeds) and GaitGraph v1's published table
+    for method, experiment in groups:
+        sel = dict(method=method, experiment=experiment, dataset=dataset, keypoints=keypoints, convention="exclude_identical")
+        cond_rows = [_find(rows, condition=c, **sel) for c in CASIA_CONDITIONS]
+        if not any(cond_rows):
+            continue
+        views = list(dict.fromkeys(v for r in cond_rows if r for v in r["per_view"]))
+        n = _n_label(cond_rows[0] or cond_rows[1] or cond_rows[2])
+        out += [f"### Per probe view — ours, {method} / {experiment}, identical views excluded, mean ± std over n = {n}", ""]
+        header = ["probe set", *views, "mean"]
+        body = [[c, *[pm(*r["per_view"].get(v, [None, None])) if r else DASH for v in views], pm(r["mean"], r["std"]) if r else DASH]
+                for c, r in zip(CASIA_CONDITIONS, cond_rows)]
+        out += [markdown_table(header, body), ""]
+        latex.append(_latex_block(header, body, f"{title}: ours ({method} / {experiment}) per probe view, identical views "
+                                  f"excluded, mean ± std over n = {n}", f"tab:{dataset}-{keypoints}-{experiment}-views"))
+    for p in published(dataset=dataset, convention="exclude_identical"):
+        if not p.per_view:
+            continue
+        views = list(next(iter(p.per_view.values())))
+        out += [f"### Per probe view — published: {p.method} {sources.ref(p.source)}", ""]
+        header = ["probe set", *views, "mean"]
+        body = [[c, *[_pub(p.per_view[c].get(v), p) for v in views], _pub(p.values.get(c), p)] for c in p.per_view]
+        out += [markdown_table(header, body), ""]
+        latex.append(_latex_block(header, body, f"{title}: published per probe view, {p.method}",
+                                  f"tab:{dataset}-published-views-{len(latex)}"))
+    return out
+
+
+# ---------------------------------------------------------------- OUMVLP-Pose section
+
+
+def _oumvlp_section(rows, dataset, keypoints, groups, sources: _Sources, latex: list[str]) -> list[str]:
+    title = f"{DATASET_NAMES[dataset]} — {keypoints} keypoints"
+    synthetic = any(r["synthetic"] for r in rows if r["dataset"] == dataset and r["keypoints"] == keypoints)
+    out = [f"## {title}" + (" (SYNTHETIC data)" if synthetic else ""), ""]
+    out += ["The two columns are two protocols on the same embeddings; a published number sits in the column of the "
+            "protocol it used and is not comparable with the other column:", ""]
+    out += [f"- {OUMVLP_PROTOCOLS['gaitgraph2']};", f"- {OUMVLP_PROTOCOLS['opengait']}.", ""]
+    header = ["result", "kind", "layout", "n", "GaitGraph2 conv.", "OpenGait conv.", "source"]
+    body = []
+    for method, experiment in groups:
+        sel = dict(method=method, experiment=experiment, dataset=dataset, keypoints=keypoints, condition="NM")
+        g, o = _find(rows, convention="gaitgraph2", **sel), _find(rows, convention="opengait", **sel)
+        body.append([_ours_label(method, experiment), KIND_LABEL["ours"], str((g or o or {}).get("skeleton")),
+                     _n_label(g or o), pm(g["mean"], g["std"]) if g else DASH, pm(o["mean"], o["std"]) if o else DASH,
+                     "this pipeline"])
+    pubs = published(dataset=dataset, keypoints=keypoints)
+    for p in pubs:
+        cell = _pub(p.values.get("NM"), p)
+        body.append([p.method, KIND_LABEL[p.kind], p.layout, "",
+                     cell if p.convention == "gaitgraph2" else DASH, cell if p.convention == "opengait" else DASH,
+                     sources.ref(p.source)])
+    out += [markdown_table(header, body, "llllrrl"), ""]
+    notes = [f"{p.method}: {p.note}" for p in pubs if p.note]
+    if notes:
+        out += ["Notes: " + "; ".join(notes) + ".", ""]
+    latex.append(_latex_block(header, body, f"{title}: rank-1 (%) under both conventions; ours mean ± std over seeds",
+                              f"tab:{dataset}-{keypoints}-summary"))
+
+    for method, experiment in groups:
+        sel = dict(method=method, experiment=experiment, dataset=dataset, keypoints=keypoints, condition="NM")
+        conv_rows = [(c, _find(rows, convention=c, **sel)) for c in CONVENTIONS[dataset]]
+        conv_rows = [(c, r) for c, r in conv_rows if r]
+        if not conv_rows:
+            continue
+        views = list(dict.fromkeys(v for _, r in conv_rows for v in r["per_view"]))
+        n = _n_label(conv_rows[0][1])
+        out += [f"### Per probe view — ours, {method} / {experiment}, mean ± std over n = {n}", ""]
+        header = ["convention", *views, "mean"]
+        body = [[c, *[pm(*r["per_view"].get(v, [None, None])) for v in views], pm(r["mean"], r["std"])] for c, r in conv_rows]
+        out += [markdown_table(header, body), ""]
+        latex.append(_latex_block(header, body, f"{title}: ours ({method} / {experiment}) per probe view, mean ± std "
+                                  f"over n = {n}", f"tab:{dataset}-{keypoints}-{experiment}-views"))
+    return out
+
+
+# ---------------------------------------------------------------- LaTeX
+
+
+def _latex_block(header, body, caption, label) -> str:
+    def cell(s: str) -> str:
+        s = str(s).replace("**", "")
+        return latex_escape(s)
+
+    numeric = ("mean", "GaitGraph2 conv.", "OpenGait conv.", *CASIA_CONDITIONS)
+    cols = "l" + "".join("r" if str(h).isdigit() or h in numeric else "l" for h in header[1:])
+    lines = [r"\begin{table}[t]", r"\centering", r"\scriptsize", r"\caption{" + latex_escape(caption) + "}",
+             r"\label{" + label + "}", r"\begin{tabular}{" + cols + "}", r"\toprule",
+             " & ".join(cell(h) for h in header) + r" \\", r"\midrule"]
+    lines += [" & ".join(cell(c) for c in r) + r" \\" for r in body]
+    lines += [r"\bottomrule", r"\end{tabular}", r"\end{table}"]
+    return "\n".join(lines)
+
+
+# ---------------------------------------------------------------- the whole document
+
+
+def build_paper_tables(metrics_files, out_md, out_tex, out_json, *, title: str | None = None) -> dict:
+    """Write ``out_md``, ``out_tex`` and the summary ``out_json``; return the summary dict."""
+    runs = load_runs(metrics_files)
+    rows = summarize(runs)
+    synthetic = any(bool(m.get("synthetic")) for m in runs)
+    sources = _Sources()
+    latex: list[str] = []
+
+    md = [f"# {title or 'Rank-1 accuracy (%): our runs beside the published numbers'}", ""]
+    if synthetic:
+        which = sorted({f"{m['dataset']}/{m['keypoints']}" for m in runs if m.get("synthetic")})
+        md += [f"> **SYNTHETIC DATA.** {SYNTHETIC_BANNER} (synthetic: {', '.join(which)})", ""]
+    md += ["Rank-1 accuracy in %. **ours**: mean ± sample standard deviation (ddof = 1) over the *n* training seeds; "
+           f"`± {DASH}` means a single run (no spread). Published numbers are copied from the files named under "
+           "*Sources* (`gaitgraph/paper/published.py`) and placed in the column of the protocol they used.", ""]
+
+    sections = list(dict.fromkeys((m["dataset"], m["keypoints"]) for m in runs))
+    sections.sort(key=lambda s: (list(DATASET_NAMES).index(s[0]) if s[0] in DATASET_NAMES else 99, s[1]))
+    for dataset, keypoints in sections:
+        groups = list(dict.fromkeys((m["method"], m["experiment"]) for m in runs
+                                    if m["dataset"] == dataset and m["keypoints"] == keypoints))
+        if dataset == "casia-b":
+            md += _casia_section(rows, dataset, keypoints, groups, sources, latex)
+        elif dataset == "oumvlp-pose":
+            md += _oumvlp_section(rows, dataset, keypoints, groups, sources, latex)
+
+    md += ["## Sources", ""] + [f"{i}. {s}" for i, s in enumerate(sources.items, 1)] + [""]
+    md += ["## Runs", ""]
+    run_rows = [[m["dataset"], m["keypoints"], f"{m['method']} / {m['experiment']}", str(m["seed"]),
+                 "yes" if m.get("synthetic") else "no", "on" if m.get("tta") else "off",
+                 str(m.get("config_hash") or "")[:12], f"`{m['_file']}`"] for m in sorted(runs, key=_run_order)]
+    md += [markdown_table(["dataset", "keypoints", "method / experiment", "seed", "synthetic", "TTA", "config", "metrics file"],
+                          run_rows, "llllllll"), ""]
+
+    tex = ["% Rank-1 accuracy (%): generated by gaitgraph.paper.tables; needs \\usepackage{booktabs}"]
+    if synthetic:
+        tex.append("% SYNTHETIC DATA: " + SYNTHETIC_BANNER)
+    tex += ["", "\n\n".join(latex), "", "% Sources:"] + [f"% [{i}] {s}" for i, s in enumerate(sources.items, 1)]
+
+    summary = {
+        "synthetic": synthetic,
+        "rows": rows,
+        "published": [as_dict(p) for ds, kp in sections for p in published(dataset=ds)
+                      if ds != "oumvlp-pose" or p.keypoints == kp],
+        "runs": [{k: m.get(k) for k in ("dataset", "keypoints", "method", "experiment", "seed", "synthetic", "tta",
+                                        "checkpoint", "config_hash")} | {"file": m["_file"]} for m in runs],
+    }
+    write_text_atomic(out_md, "\n".join(md))
+    write_text_atomic(out_tex, "\n".join(tex) + "\n")
+    write_json_atomic(out_json, summary)
+    return summary
+
+
+def _run_order(m: dict):
+    return (m["dataset"], m["keypoints"], m["method"], m["experiment"], _sort_seed(m))
+
+
+def main(argv=None) -> int:
+    """``python -m gaitgraph.paper.tables OUT_DIR metrics.json...``: writes tables.md, tables.tex, metrics.json."""
+    import sys
+
+    args = list(sys.argv[1:] if argv is None else argv)
+    if len(args) < 2:
+        print("usage: python -m gaitgraph.paper.tables OUT_DIR METRICS_JSON...", file=sys.stderr)
+        return 2
+    out = Path(args[0])
+    try:
+        build_paper_tables(args[1:], out / "tables.md", out / "tables.tex", out / "metrics.json")
+    except ValueError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
