@@ -309,7 +309,7 @@ def read_labels(path: Path) -> pd.DataFrame:
                         + (f" (unknown: {', '.join(unknown)})" if unknown else ""))
     for col in ("track", "subject", "sequence", "view"):
         if col in table.columns:
-            bad = [v for v in table[col] if not (v.strip().lstrip("-").isdigit() or (v == "" and col == "track"))]
+            bad = [v for v in table[col] if not (v.strip().lstrip("-").isdigit() or (v.strip() == "" and col != "subject"))]
             if bad:
                 raise DataError(f"{path}: column {col} must hold whole numbers, found {bad[0]!r}")
     return table
