@@ -178,9 +178,10 @@ def test_missing_id_list_root_or_keypoint_folder(tree, tmp_path):
         convert_oumvlp(tmp_path / "missing", "openpose", ids, tmp_path / "out", progress=False)
 
 
-def test_worker_processes_give_the_same_result(tmp_path):
+def test_worker_processes_give_the_same_result(tmp_path, monkeypatch):
+    monkeypatch.setattr(oumvlp, "POOL_MIN_SEQUENCES", 10)
     root = tmp_path / "root"
-    for s in range(1, 9):  # 8 subjects x 8 views = 64 sequences: enough to use the process pool
+    for s in range(1, 9):  # 8 subjects x 8 views = 64 sequences
         for v in oumvlp.VIEWS[:8]:
             write_frame(root / "alphapose" / f"{s:05d}" / f"{v:03d}_00", 1, [pose(s + v)])
     ids = write_id_list(tmp_path / "ID_list.csv", train=(1, 2, 3, 4), test=(5, 6, 7, 8))
