@@ -145,17 +145,21 @@ def detect(sim: dict[str, np.ndarray], skeleton: Skeleton, est: Estimator, camer
     for arr in (xy, conf):
         arr[np.ix_(swap, left + right)] = arr[np.ix_(swap, right + left)]
 
-    if est.neck_from_shoulders:
-        n, ls, rs = skeleton.index("neck"), skeleton.index("left_shoulder"), skeleton.index("right_shoulder")
-        xy[:, n] = 0.5 * (xy[:, ls] + xy[:, rs])
-        conf[:, n] = 0.5 * (conf[:, ls] + conf[:, rs])
-
     xy[..., 0] = np.clip(xy[..., 0], 0.0, camera.width - 1.0)
     xy[..., 1] = np.clip(xy[..., 1], 0.0, camera.height - 1.0)
     out = np.concatenate([xy, _soft_clip(conf, *est.conf_range)[..., None]], -1)
     missing = rng.random((f, v)) < est.missing_rate + est.missing_occluded * occ**2
     out[missing] = 0.0
+    if est.neck_from_shoulders:
+        _neck_from_shoulders(out, skeleton)
     return out
+
+
+def _neck_from_shoulders(pose: np.ndarray, skeleton: Skeleton) -> None:
+    """In place on (F, V, 3): neck = mean of both shoulders, missing (zeros) unless both are present."""
+    n, ls, rs = skeleton.index("neck"), skeleton.index("left_shoulder"), skeleton.index("right_shoulder")
+    both = (pose[:, ls, 2] > 0) & (pose[:, rs, 2] > 0)
+    pose[:, n] = np.where(both[:, None], 0.5 * (pose[:, ls] + pose[:, rs]), 0.0)
 
 
 def _soft_clip(x: np.ndarray, lo: float, hi: float, knee: float = 0.04) -> np.ndarray:
@@ -258,7 +262,7 @@ def oumvlp_subject_ids(n: int, seed: int = 0) -> tuple[list[int], list[int]]:
     return sorted(int(i) for i in ids[: n // 2]), sorted(int(i) for i in ids[n // 2 :])
 
 
-def _spurious(det: np.ndarray, sim: dict[str, np.ndarray], camera: walker.Camera,
+def _spurious(det: np.ndarray, sim: dict[str, np.ndarray], est: Estimator, camera: walker.Camera,
               rng: np.random.Generator) -> np.ndarray:
     """A second, wrong person for every frame (F, V, 3); only used in the multi-person frames.
 
@@ -287,6 +291,8 @@ def _spurious(det: np.ndarray, sim: dict[str, np.ndarray], camera: walker.Camera
     out[..., 0] = np.clip(out[..., 0], 0.0, camera.width - 1.0)
     out[..., 1] = np.clip(out[..., 1], 0.0, camera.height - 1.0)
     out[(det[..., 2] == 0) | (out[..., 2] == 0)] = 0.0
+    if est.neck_from_shoulders:
+        _neck_from_shoulders(out, OPENPOSE18)
     return out
 
 
@@ -345,7 +351,7 @@ def _write_oumvlp_subject(tmp: Path, sid: int, keys: list[tuple[str, int, int]],
     for e, est in enumerate((OPENPOSE, ALPHAPOSE), start=1):
         erng = np.random.default_rng([seed, tag, sid, e])
         det = detect(sim, OPENPOSE18, est, OUMVLP_CAMERA, erng)
-        extra = _spurious(det, sim, OUMVLP_CAMERA, erng)
+        extra = _spurious(det, sim, est, OUMVLP_CAMERA, erng)
         empty = ~inside | (erng.random(len(det)) < est.empty_rate)
         multi = _bursts(erng, sim["lengths"], multi_person, (2, 8), 3) & ~empty
         first = erng.random(len(det)) < 0.75

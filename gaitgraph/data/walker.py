@@ -163,8 +163,9 @@ def walk_poses(params: dict[str, np.ndarray], t: np.ndarray) -> np.ndarray:
         ankle = knee + np.stack([np.sin(alpha - kappa), -np.cos(alpha - kappa)], -1) * (g["shank"] * h)[..., None]
         legs[side] = (knee, ankle)  # (F, 2) offsets (a, c) from the hip
         extent.append(-ankle[:, 1])
-    # The pelvis rides on the longer (stance) leg: this gives the natural double bob per stride.
-    pelvis_c = g["ankle_height"] * h + np.maximum(*extent) + g["bounce"] * h * np.cos(2.0 * phi)
+    # The pelvis rides on the longer (stance) leg: this gives the natural double bob per stride; a
+    # bouncy walker adds more (only upwards, so that the stance foot never sinks into the ground).
+    pelvis_c = g["ankle_height"] * h + np.maximum(*extent) + g["bounce"] * h * 0.5 * (1.0 + np.cos(2.0 * phi))
     pelvis_b = g["sway"] * np.sin(phi)
     yaw = g["pelvis_yaw"] * rad * np.sin(phi)  # right hip forward when the right leg is forward
     half_hip = 0.5 * g["hip_width"] * h
