@@ -251,3 +251,16 @@ def test_openpose_unknown_json_shape_and_unknown_counts(tmp_path):
     folder = openpose_folder(tmp_path / "c", [[body25_walker(10 + f), [1.0] * 40] for f in range(10)])
     result = import_poses("openpose", folder, tmp_path / "out")
     assert result.counter.counts["people with a wrong number of keypoint values (expected 75 or 54)"] == 10
+
+
+def test_cli_takes_the_skeleton_from_a_checkpoint(tmp_path, capsys):
+    from gaitgraph.checkpoints import ModelSpec, save_checkpoint
+
+    path = sample(ALPHAPOSE)
+    spec = ModelSpec(backbone="resgcn-n21-r8", skeleton="openpose18", sequence_length=30)
+    ckpt = save_checkpoint(tmp_path / "m.ckpt", spec.create_model(), spec)
+    out = tmp_path / "ap"
+    assert data_main(["import", "alphapose", "--input", str(path), "--output", str(out), "--checkpoint", str(ckpt)]) == 0
+    err = capsys.readouterr().err
+    assert load_dataset(out).meta["skeleton"] == "openpose18"
+    assert "1 kept" in err and "2 tracks of one frame" in err and "wrote" in err

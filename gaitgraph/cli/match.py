@@ -130,6 +130,10 @@ def run(args) -> dict:
     return summary
 
 
+def _plural(n: int, one: str, many: str | None = None) -> str:
+    return f"{n} {one if n == 1 else many or one + 's'}"
+
+
 def main(argv: list[str] | None = None) -> int:
     from gaitgraph.checkpoints import CheckpointError
     from gaitgraph.data.format import DatasetFormatError
@@ -142,12 +146,12 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     if not args.quiet:
         print(f"matched {summary['num_probe']} probes against {summary['num_gallery']} gallery sequences "
-              f"({summary['num_gallery_identities']} identities); wrote {', '.join(map(str, args.output))}", file=sys.stderr)
+              f"({_plural(summary['num_gallery_identities'], 'identity', 'identities')}); wrote {', '.join(map(str, args.output))}", file=sys.stderr)
     if summary["probe_labelled"]:
         ids = summary["num_gallery_identities"]
-        r5 = f"{summary['rank5']:.1f} %" if "rank5" in summary else f"n/a (gallery has {ids} identities)"
+        r5 = f"{summary['rank5']:.1f} %" if "rank5" in summary else f"n/a (gallery has {_plural(ids, 'identity', 'identities')})"
         print(f"rank-1: {summary['rank1']:.1f} %  rank-5: {r5}  "
-              f"({summary['probes_without_gallery_identity']} probes have no gallery identity; counted as misses)")
+              f"({_plural(summary['probes_without_gallery_identity'], 'probe')} without a gallery identity, counted as misses)")
     return 0
 
 

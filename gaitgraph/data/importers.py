@@ -240,7 +240,8 @@ def read_openpose(path: Path, reader: _Reader, progress: bool = False) -> None:
         frame = int(numbers[-1].group()) if numbers else n
         prefix = stem[: numbers[-1].start()].rstrip("_-") if numbers else stem
         rel = file.parent.relative_to(path) if path.is_dir() else Path(".")
-        video = "/".join(p for p in (str(rel) if str(rel) != "." else "", prefix) if p) or file.parent.name
+        parts = (path.name if path.is_dir() else "", str(rel) if str(rel) != "." else "", prefix)
+        video = "/".join(p for p in parts if p) or file.parent.name
         if not data["people"]:
             reader.counter.skip("frames with zero people", str(file))
             continue
@@ -350,7 +351,7 @@ class ImportResult:
         lines = [
             f"read {s['people_read']} people in {s['videos']} video(s); {s['tracks_found']} track(s) found "
             f"({s['tracking']}), {s['tracks_kept']} kept (>= {self.meta['import']['min_length']} frames)",
-            self.counter.text("items"),
+            self.counter.text("items") if self.counter or self.counter.fixed else "Nothing skipped.",
         ]
         for row in self.sequences.head(20).itertuples(index=False):
             label = f"subject {row.subject} {row.condition}-{row.sequence:02d} view {row.view}" if self.meta["labelled"] else f"track {row.subject}"
@@ -427,7 +428,7 @@ def import_poses(kind: str, input: str | os.PathLike, output: str | os.PathLike,
         offset += len(frames)
 
     if not kept_poses:
-        raise DataError(f"{input}: no track of at least {min_length} frames was found ({counter.text('items')}); "
+        raise DataError(f"{input}: no track of at least {min_length} frames was found ({counter.text('items') if counter else 'nothing skipped'}); "
                         "lower --min-length if the recordings are short")
     sequences = sequences_frame(rows)
     meta = {
