@@ -150,7 +150,8 @@ def read_frame(path: Path) -> np.ndarray:
         raise _FrameError("invalid or truncated JSON", 'no "people" list')
     people = []
     for k, person in enumerate(doc["people"]):
-        values = person.get("pose_keypoints_2d") if isinstance(person, dict) else None
+        # "pose_keypoints" is the key of OpenPose's JSON before version 1.2
+        values = person.get("pose_keypoints_2d", person.get("pose_keypoints")) if isinstance(person, dict) else None
         if not isinstance(values, list):
             raise _FrameError("invalid or truncated JSON", f'person {k} has no "pose_keypoints_2d" list')
         if len(values) != NUM_JOINTS * 3:
