@@ -282,6 +282,20 @@ def test_oumvlp_matches_naive_loop_on_random_embeddings(chunk, monkeypatch):
         np.testing.assert_allclose(cells(conv, "NM"), acc, atol=1e-3)
 
 
+def test_worker_threads_do_not_change_the_result():
+    import torch
+
+    rng = np.random.default_rng(2)
+    df = oumvlp_frame(subjects=range(1, 7))
+    emb = rng.normal(size=(20, 8))[df.subject] + 1.5 * rng.normal(size=(len(df), 8))
+    threads = torch.get_num_threads()
+    one = evaluate(emb, df, "oumvlp-pose", workers=1)
+    three = evaluate(emb, df, "oumvlp-pose", workers=3)
+    assert one == three
+    assert torch.get_num_threads() == threads  # restored after the pool
+    assert 0 < one["conventions"]["opengait"]["mean"] < 100
+
+
 def test_ties_between_subjects_are_misses():
     """All-zero embeddings tie every gallery entry: no credit, whatever the order of the rows."""
     df = oumvlp_frame(subjects=range(1, 4))
