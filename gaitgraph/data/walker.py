@@ -57,7 +57,7 @@ SUBJECT_PARAMS: dict[str, tuple[float, float, float, float, str]] = {
     "arm_abduction": (6.0, 3.0, 0.0, 14.0, "arms held away from the body [deg]"),
     "lean": (4.0, 2.5, -3.0, 12.0, "forward torso lean [deg]"),
     "bounce": (0.008, 0.004, 0.0, 0.025, "extra vertical bob at twice the stride frequency"),
-    "sway": (0.012, 0.005, 0.002, 0.03, "lateral pelvis sway"),
+    "sway": (0.012, 0.005, 0.002, 0.03, "lateral pelvis sway [m]"),
     "pelvis_yaw": (5.0, 2.0, 0.0, 10.0, "pelvis rotation amplitude [deg]"),
     "foot_in": (0.25, 0.10, 0.0, 0.6, "ankles moved towards the midline (fraction of half hip width)"),
 }
