@@ -23,6 +23,7 @@ A file whose value count is another known layout than the one declared (``--layo
 from __future__ import annotations
 
 import csv
+import functools
 import json
 import math
 import os
@@ -67,6 +68,11 @@ _CASIA_FOLDER = re.compile(r"(\d{3})-(nm|bg|cl)-(\d{2})-(\d{3})$")
 
 def joint_mapping(layout: str, target: str | Skeleton) -> tuple[np.ndarray, bool]:
     """Source index of every target joint (-1: computed) and whether the neck is the shoulder midpoint."""
+    return _joint_mapping(layout, get_skeleton(target).name)
+
+
+@functools.lru_cache(maxsize=None)
+def _joint_mapping(layout: str, target: str) -> tuple[np.ndarray, bool]:
     names, skel = LAYOUTS[layout], get_skeleton(target)
     idx = np.array([names.index(j) if j in names else -1 for j in skel.joints])
     missing = [j for j, i in zip(skel.joints, idx) if i < 0]
@@ -200,7 +206,10 @@ def read_alphapose(path: Path, reader: _Reader) -> None:
         raise DataError(f"{path}: unknown JSON shape: expected AlphaPose's results list "
                         f"[{{\"image_id\", \"keypoints\", \"score\", \"idx\"?}}, ...], got {got}{hint}")
     names = sorted({str(e.get("image_id")) for e in data if isinstance(e, dict)}, key=_natural_key)
-    fallback = {n: i for i, n in enumerate(names)}
+    image_info = {}  # image_id -> (video, frame number), once per image
+    for i, name in enumerate(names):
+        folder = Path(name).parent.as_posix()
+        image_info[name] = (path.name if folder == "." else f"{path.name}:{folder}", frame_number(name, i))
     for i, entry in enumerate(data):
         where = f"{path} entry {i}"
         if not isinstance(entry, dict) or "keypoints" not in entry or "image_id" not in entry:
@@ -210,9 +219,8 @@ def read_alphapose(path: Path, reader: _Reader) -> None:
             reader.counter.skip("entries that are not people (category_id != 1)", where)
             continue
         image = str(entry["image_id"])
-        folder = str(Path(image).parent)
-        video = path.name if folder == "." else f"{path.name}:{folder}"
-        reader.person(video, frame_number(image, fallback[image]), entry["keypoints"], entry.get("score"),
+        video, frame = image_info[image]
+        reader.person(video, frame, entry["keypoints"], entry.get("score"),
                       _track_id(entry.get("idx")), f"{where} (image {image})")
 
 
@@ -220,7 +228,7 @@ def read_openpose(path: Path, reader: _Reader, progress: bool = False) -> None:
     files = [path] if path.is_file() else sorted(path.rglob("*_keypoints.json"), key=lambda p: _natural_key(str(p)))
     if not files:
         raise DataError(f"{path}: no *_keypoints.json files (OpenPose --write_json output) in this folder")
-    if progress:
+    if progress and len(files) > 1:
         from tqdm import tqdm
 
         files = tqdm(files, desc="read", unit="file")
