@@ -285,6 +285,10 @@ def _subset(emb: torch.Tensor, seq: pd.DataFrame, mask: np.ndarray, cond: np.nda
     )
 
 
+def _s(n: int) -> str:
+    return "" if n == 1 else "s"
+
+
 def evaluate_casia_b(embeddings, sequences: pd.DataFrame, *, workers: int | None = None) -> dict:
     """CASIA-B: gallery NM#1-4; probes NM#5-6, BG#1-2, CL#1-2; conventions exclude/include identical views."""
     emb = _check_inputs(embeddings, sequences)
@@ -305,12 +309,12 @@ def evaluate_casia_b(embeddings, sequences: pd.DataFrame, *, workers: int | None
     conventions = {
         "exclude_identical": _convention(
             counts, CASIA_B_CONDITIONS, views, exclude_identical=True, **common,
-            description=f"{base}; identical views excluded: each probe view is the mean over the {n_other} other gallery views"
+            description=f"{base}; identical views excluded: each probe view is the mean over the {n_other} other gallery view{_s(n_other)}"
             " (the GaitGraph2 paper's table); condition mean = mean over probe views; overall = mean over the 3 conditions",
         ),
         "include_identical": _convention(
             counts, CASIA_B_CONDITIONS, views, exclude_identical=False, **common,
-            description=f"{base}; identical views included: each probe view is the mean over all {len(views)} gallery views"
+            description=f"{base}; identical views included: each probe view is the mean over all {len(views)} gallery view{_s(len(views))}"
             "; condition mean = mean over probe views; overall = mean over the 3 conditions",
         ),
     }
@@ -339,7 +343,7 @@ def evaluate_oumvlp(embeddings, sequences: pd.DataFrame, *, workers: int | None 
         og, (OUMVLP_CONDITION,), views, exclude_identical=True,
         gallery="seq 01", probe="seq 00",
         description=f"OUMVLP-Pose, OpenGait/FastPoseGait convention: gallery seq 01, probe seq 00; identical views EXCLUDED:"
-        f" each probe view is the mean over the {max(V - 1, 0)} other gallery views; probes whose subject has no gallery"
+        f" each probe view is the mean over the {max(V - 1, 0)} other gallery view{_s(V - 1)}; probes whose subject has no gallery"
         " entry at a view count as misses; mean over probe views",
     )
     return {
