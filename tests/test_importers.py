@@ -170,6 +170,10 @@ def test_openpose_two_walkers_empty_frames_and_zero_people(tmp_path):
     xs = [ds.sequence(i)[:, OPENPOSE18.index("nose"), 0] for i in range(2)]
     assert np.all(np.diff(xs[0]) > 0) and np.all(np.diff(xs[1]) < 0)  # each track is one walker
     assert 5 not in ds.frames
+    labels = tmp_path / "labels.csv"
+    labels.write_text("source,subject,view\njson/walk,4,90\n")  # the video as printed: folder/prefix
+    import_poses("openpose", folder, tmp_path / "labelled", min_length=5, labels=labels)
+    assert list(load_dataset(tmp_path / "labelled").sequences["subject"]) == [4, 4]
     with pytest.raises(DataError, match="strict"):
         import_poses("openpose", folder, tmp_path / "strict", min_length=5, strict=True)
 
@@ -193,7 +197,7 @@ def test_alphapose_track_ids_and_labels_table(tmp_path):
     assert "id 3" in seq["source"].iloc[0] and "cam1" in seq["source"].iloc[0]
     # by source: every track of the file gets the row's identity
     by_source = tmp_path / "by_source.csv"
-    by_source.write_text("source,subject\nalphapose-results.json:cam1,5\n")
+    by_source.write_text("source,subject\nalphapose-results.json,5\n")  # the file: all its videos (cam1)
     import_poses("alphapose", path, tmp_path / "out2", labels=by_source)
     assert list(load_dataset(tmp_path / "out2").sequences["subject"]) == [5, 5]
     bad = tmp_path / "bad.csv"

@@ -332,7 +332,8 @@ def _label_for(table: pd.DataFrame | None, track: int, source: str) -> dict | No
         hit |= table["track"].str.strip() == str(track)
     if "source" in table.columns:
         src = table["source"].str.strip()
-        hit |= (src != "") & ((src == source) | (src == Path(source.split(":")[0]).name))
+        # the video itself, or what contains it: the AlphaPose file ("file.json" for "file.json:cam1"), a folder
+        hit |= (src != "") & src.map(lambda v: source == v or source.startswith((v + ":", v + "/")))
     rows = table[hit]
     if rows.empty:
         return None

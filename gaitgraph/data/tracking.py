@@ -133,9 +133,8 @@ def select_tracks(labels: np.ndarray, frames: np.ndarray, scores: np.ndarray | N
     """
     kept = []
     scores = np.zeros(len(labels)) if scores is None else np.asarray(scores, dtype=np.float64)
-    for t in range(int(labels.max()) + 1 if len(labels) else 0):
-        idx = np.flatnonzero(labels == t)
-        idx = idx[np.lexsort((-scores[idx], frames[idx]))]  # by frame, best score first
+    order = np.lexsort((-scores, frames, labels))  # by track, then frame, best score first
+    for idx in np.split(order, np.flatnonzero(np.diff(labels[order])) + 1) if len(order) else []:
         first = np.ones(len(idx), dtype=bool)
         first[1:] = frames[idx][1:] != frames[idx][:-1]
         counter.add("duplicate detections of one track in a frame (kept the higher score)", int((~first).sum()),
