@@ -57,9 +57,16 @@ class Estimator:
     neck_from_shoulders: bool = False  # AlphaPose's 18-point output: neck = mean of the shoulders
 
 
-HRNET = Estimator("hrnet", 0.010, 0.004, 0.90, 0.035, 0.35, (0.30, 0.95), 0.03, 0.0, 0.0)
-OPENPOSE = Estimator("openpose", 0.014, 0.006, 0.80, 0.08, 0.45, (0.05, 0.96), 0.05, 0.01, 0.5, 0.03)
-ALPHAPOSE = Estimator("alphapose", 0.009, 0.003, 0.88, 0.05, 0.30, (0.20, 0.98), 0.03, 0.002, 0.0, 0.015, True)
+HRNET = Estimator(  # CASIA-B: HRNet always returns all 17 joints; heat-map maxima 0.3-0.95
+    "hrnet", noise=0.010, outlier_rate=0.004, conf_visible=0.90, conf_sd=0.035, occlusion_drop=0.35,
+    conf_range=(0.30, 0.95), swap_rate=0.03, missing_rate=0.0, missing_occluded=0.0)
+OPENPOSE = Estimator(  # noisier, hidden joints often dropped as (0, 0, 0)
+    "openpose", noise=0.014, outlier_rate=0.006, conf_visible=0.80, conf_sd=0.08, occlusion_drop=0.45,
+    conf_range=(0.05, 0.96), swap_rate=0.05, missing_rate=0.01, missing_occluded=0.5, empty_rate=0.03)
+ALPHAPOSE = Estimator(  # top-down: every joint present, neck built from the shoulders
+    "alphapose", noise=0.009, outlier_rate=0.003, conf_visible=0.88, conf_sd=0.05, occlusion_drop=0.30,
+    conf_range=(0.20, 0.98), swap_rate=0.03, missing_rate=0.002, missing_occluded=0.0, empty_rate=0.015,
+    neck_from_shoulders=True)
 
 # Confidence offsets by body part (HRNet-style: faces and trunks are found best, extremities worst).
 _PART_CONF = {"nose": 0.03, "eye": 0.03, "ear": -0.01, "neck": 0.02, "shoulder": 0.0, "elbow": -0.03,
@@ -273,9 +280,9 @@ def _spurious(det: np.ndarray, sim: dict[str, np.ndarray], est: Estimator, camer
     s = len(lengths)
     start = (np.cumsum(lengths) - lengths)[seq]
     other = det[start + (k + lengths[seq] // 2) % lengths[seq]]  # the same walk, half a sequence later
-    present = other[..., 2:] > 0
-    centre = np.nanmean(np.where(present, other[..., :2], np.nan), axis=1)[:, None]  # (F, 1, 2)
-    centre = np.nan_to_num(centre, nan=camera.width / 2)
+    present = other[..., 2:] > 0  # (F, V, 1)
+    count = present.sum(1, keepdims=True)
+    centre = np.where(count > 0, (other[..., :2] * present).sum(1, keepdims=True) / np.maximum(count, 1), 0.0)
     shrink = rng.uniform(0.5, 0.75, s)[seq][:, None, None]
     root_u = sim["uv"][:, walker.JOINTS.index("left_hip"), 0]
     far_u = np.where(root_u < camera.width / 2, rng.uniform(0.65, 0.9, s)[seq], rng.uniform(0.1, 0.35, s)[seq])
@@ -290,7 +297,7 @@ def _spurious(det: np.ndarray, sim: dict[str, np.ndarray], est: Estimator, camer
     out = np.where((rng.random(s) < 0.5)[seq][:, None, None], bystander, dup)
     out[..., 0] = np.clip(out[..., 0], 0.0, camera.width - 1.0)
     out[..., 1] = np.clip(out[..., 1], 0.0, camera.height - 1.0)
-    out[(det[..., 2] == 0) | (out[..., 2] == 0)] = 0.0
+    out[out[..., 2] == 0] = 0.0  # joints missing in the source pose stay missing
     if est.neck_from_shoulders:
         _neck_from_shoulders(out, OPENPOSE18)
     return out
