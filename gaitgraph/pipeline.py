@@ -7,9 +7,10 @@
 * :func:`check_oumvlp_pose` checks that the user's licensed OUMVLP-Pose copy is where the config says,
   and otherwise explains where to apply and where to put the files.
 
-Command line (used by the workflow's ``check_oumvlp_pose`` rule)::
+Command line (used by the workflow's ``check_oumvlp_pose`` and evaluation rules)::
 
     python -m gaitgraph.pipeline check-oumvlp-pose --root DIR --id-list CSV --keypoints openpose --output JSON
+    python -m gaitgraph.pipeline device      # cuda:0 if a GPU is visible, else cpu
 """
 
 from __future__ import annotations
@@ -144,6 +145,7 @@ def train(
         "--data.num_workers", str(max(threads - 1, 0)),
         "--trainer.default_root_dir", run_dir,
         "--seed_everything", str(seed),
+        "--trainer.enable_progress_bar", "false",
         *fit_arguments(hparams),
     ]  # fmt: skip
     key = fingerprint(args=args, base_config=Path(base_config).read_text(), data=data_fingerprint(data))
@@ -199,15 +201,26 @@ def check_oumvlp_pose(root: str | os.PathLike, id_list: str | os.PathLike, keypo
     return {"root": str(root), "keypoints": keypoints, "id_list": str(id_list), "subjects": len(subjects)}
 
 
+def best_device() -> str:
+    """``cuda:0`` where a GPU is visible (a Slurm GPU job sets CUDA_VISIBLE_DEVICES), else ``cpu``."""
+    import torch
+
+    return "cuda:0" if torch.cuda.is_available() else "cpu"
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m gaitgraph.pipeline")
     sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("device", help="print the torch device evaluation should use")
     check = sub.add_parser("check-oumvlp-pose", help="check the licensed OUMVLP-Pose copy is in place")
     check.add_argument("--root", required=True)
     check.add_argument("--id-list", required=True)
     check.add_argument("--keypoints", required=True, choices=["openpose", "alphapose"])
     check.add_argument("--output", required=True)
     args = parser.parse_args(argv)
+    if args.command == "device":
+        print(best_device())
+        return 0
     try:
         summary = check_oumvlp_pose(args.root, args.id_list, args.keypoints)
     except MissingDataError as e:

@@ -127,7 +127,7 @@ def train_runtime(wildcards, attempt):
 
 
 def tta_flag(wildcards):
-    return "--tta" if config.get("evaluate", {}).get("tta", True) else "--no-tta"
+    return "" if config.get("evaluate", {}).get("tta", True) else "--no-tta"
 
 
 def get_pretrained(wildcards):

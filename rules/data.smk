@@ -37,7 +37,7 @@ rule synthesize_casia_b:
         seed=lookup(dpath="datasets/casia-b/synthetic/seed", within=config),
     shell:
         "gaitgraph-data synthesize casia-b --output {output.csv:q} --subjects {params.subjects}"
-        " --seed {params.seed} > {log:q} 2>&1"
+        " --seed {params.seed} --quiet > {log:q} 2>&1"
 
 
 rule synthesize_oumvlp_pose:
@@ -59,7 +59,7 @@ rule synthesize_oumvlp_pose:
         seed=lookup(dpath="datasets/oumvlp-pose/synthetic/seed", within=config),
     shell:
         "gaitgraph-data synthesize oumvlp-pose --output {params.root:q} --subjects {params.subjects}"
-        " --seed {params.seed} > {log:q} 2>&1"
+        " --seed {params.seed} --quiet > {log:q} 2>&1"
 
 
 rule check_oumvlp_pose:

@@ -20,7 +20,8 @@ rule evaluate_model:
     shell:
         "gaitgraph evaluate --checkpoint {input.model:q} --data {input.data:q}"
         " --output {output.metrics:q} --method {params.method:q} --experiment {wildcards.experiment}"
-        " --seed {wildcards.seed} {params.tta} > {log:q} 2>&1"
+        " --seed {wildcards.seed} {params.tta} --device $(python -m gaitgraph.pipeline device)"
+        " --quiet > {log:q} 2>&1"
 
 
 rule evaluate_pretrained:
@@ -45,4 +46,5 @@ rule evaluate_pretrained:
     shell:
         "gaitgraph evaluate --checkpoint {input.model:q} --data {input.data:q}"
         " --output {output.metrics:q} --method {params.method:q} --experiment {wildcards.name}"
-        " --seed 0 {params.tta} > {log:q} 2>&1"
+        " --seed 0 {params.tta} --device $(python -m gaitgraph.pipeline device)"
+        " --quiet > {log:q} 2>&1"

@@ -20,7 +20,7 @@ rule build_tables:
         "results/logs/build_tables/tables.log",
     localrule: True
     conda:
-        "../envs/plot.yaml"
+        "../envs/torch.yaml"
     threads: 1
     resources:
         mem_mb=1000,
