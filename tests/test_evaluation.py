@@ -55,6 +55,14 @@ def test_casia_one_hot_subject_is_perfect():
     assert "10 other gallery views" in out["conventions"]["exclude_identical"]["description"]
 
 
+def test_torch_and_numpy_inputs_agree():
+    import torch
+
+    df = casia_frame(subjects=[75, 76, 77])
+    emb = np.random.default_rng(3).normal(size=(len(df), 6))
+    assert evaluate(torch.from_numpy(emb), df, "casia-b") == evaluate(emb, df, "casia-b")
+
+
 def test_oumvlp_one_hot_subject_is_perfect():
     df = oumvlp_frame()
     out = evaluate(one_hot(df.subject), df, "oumvlp-pose")

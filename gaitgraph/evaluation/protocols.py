@@ -62,7 +62,10 @@ class _Counts:
 
 def l2_normalize(embeddings: np.ndarray | torch.Tensor) -> torch.Tensor:
     """Float32 tensor of the rows scaled to unit length (an all-zero row stays zero)."""
-    x = torch.as_tensor(np.asarray(embeddings), dtype=torch.float32)
+    if isinstance(embeddings, torch.Tensor):
+        x = embeddings.detach().to("cpu", torch.float32)
+    else:
+        x = torch.as_tensor(np.asarray(embeddings), dtype=torch.float32)
     if x.ndim != 2:
         raise ValueError(f"embeddings must be (N, D), got shape {tuple(x.shape)}")
     if not torch.isfinite(x).all():
