@@ -48,7 +48,7 @@ def walk(subject: int, frames: int = 16, v: int = 17) -> np.ndarray:
     return np.concatenate([xy, np.full((frames, v, 1), 0.9)], axis=2).astype(np.float32)
 
 
-def make_dataset(path, sequences: list[tuple[int, np.ndarray]], skeleton="coco17", labelled=True):
+def make_dataset(path, sequences: list[tuple[int, np.ndarray]], skeleton="coco17", labelled=True, normalization=None):
     poses = np.concatenate([s for _, s in sequences])
     lengths = [len(s) for _, s in sequences]
     n = len(sequences)
@@ -59,6 +59,8 @@ def make_dataset(path, sequences: list[tuple[int, np.ndarray]], skeleton="coco17
     })
     frames = np.concatenate([np.arange(k) for k in lengths])
     meta = {"dataset": "custom", "skeleton": skeleton, "keypoints": "test", "synthetic": True, "labelled": labelled}
+    if normalization:
+        meta["normalization"] = normalization
     return write_dataset(path, poses, frames, table, meta)
 
 
@@ -92,7 +94,7 @@ def test_match_end_to_end(tmp_path, checkpoint, capsys):
     assert first.loc[0, "gallery_source"] == "walk2"  # the gallery sequence of subject 11
 
     doc = json.loads(out_json.read_text())
-    assert doc["tta"] is True and doc["num_gallery"] == 5 and doc["num_gallery_identities"] == 4
+    assert doc["tta"] is True and doc["normalization"] == "none" and doc["num_gallery"] == 5 and doc["num_gallery_identities"] == 4
     assert doc["rank1"] == pytest.approx(200 / 3) and doc["probes_without_gallery_identity"] == 1
     assert len(doc["matches"]) == 9 and doc["matches"][0]["gallery_subject"] == 11
     metrics = json.loads((tmp_path / "ranked.metrics.json").read_text())
@@ -126,3 +128,7 @@ def test_match_skeleton_mismatch_is_a_clear_error(tmp_path, checkpoint, capsys):
     rc = match_main(["--checkpoint", str(checkpoint), "--gallery", str(probe), "--probe", str(probe),
                      "--output", str(tmp_path / "r.txt"), "--quiet"])
     assert rc == 2 and "unknown extension" in capsys.readouterr().err
+    normalized = make_dataset(tmp_path / "n", [(1, walk(1, 12))], normalization={"mode": "center-scale"})
+    rc = match_main(["--checkpoint", str(checkpoint), "--gallery", str(normalized), "--probe", str(probe),
+                     "--output", str(tmp_path / "r.csv"), "--quiet"])
+    assert rc == 2 and "normalization 'center-scale' but probe" in capsys.readouterr().err

@@ -101,6 +101,10 @@ def run(args) -> dict:
     skeleton = loaded.spec.skeleton
     gallery = _open(args.gallery, "gallery", skeleton)
     probe = _open(args.probe, "probe", skeleton)
+    norm = {role: (ds.meta.get("normalization") or {}).get("mode", "none") for role, ds in (("gallery", gallery), ("probe", probe))}
+    if norm["gallery"] != norm["probe"]:
+        raise MatchError(f"gallery {args.gallery} has normalization {norm['gallery']!r} but probe {args.probe} has "
+                         f"{norm['probe']!r}; run `gaitgraph-data normalize` with the same --mode on both")
     labelled = probe.meta.get("labelled", True) is not False
     g_emb = _embed(loaded, gallery, args, "gallery")
     p_emb = _embed(loaded, probe, args, "probe")
@@ -109,7 +113,7 @@ def run(args) -> dict:
     ranking = rank_identities(p_emb, g_emb, g_ids, top_k=max(args.top_k, 5))
     records = _records(ranking, gallery, probe, args.top_k, labelled)
     summary = {
-        "checkpoint": str(args.checkpoint), "skeleton": skeleton, "tta": args.tta,
+        "checkpoint": str(args.checkpoint), "skeleton": skeleton, "tta": args.tta, "normalization": norm["probe"],
         "gallery": str(args.gallery), "probe": str(args.probe),
         "num_gallery": len(gallery), "num_gallery_identities": int(len(np.unique(g_ids))), "num_probe": len(probe),
         "gallery_labelled": gallery.meta.get("labelled", True) is not False, "probe_labelled": labelled,
