@@ -93,3 +93,11 @@ def test_select_tracks_counts_one_frame_and_short_tracks():
     assert counter.counts["duplicate detections of one track in a frame (kept the higher score)"] == 1
     with pytest.raises(DataError, match="tracks of one frame"):
         select_tracks(np.array([0]), np.array([4]), None, SkipCounter(strict=True), min_length=3, where="v")
+
+
+def test_same_size_walkers_passing_through_each_other():
+    # same height, same line: at frame 20 the two bodies coincide; only the velocities tell them apart
+    frames = np.repeat(np.arange(40), 2)
+    poses = np.stack([walker(x, 200, 100) for f in range(40) for x in (100 + 10 * f, 500 - 10 * f)])
+    labels = track_by_continuity(frames, poses)
+    assert list(labels) == [0, 1] * 40
