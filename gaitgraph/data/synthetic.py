@@ -286,8 +286,10 @@ def _spurious(det: np.ndarray, sim: dict[str, np.ndarray], est: Estimator, camer
     shrink = rng.uniform(0.5, 0.75, s)[seq][:, None, None]
     root_u = sim["uv"][:, walker.JOINTS.index("left_hip"), 0]
     far_u = np.where(root_u < camera.width / 2, rng.uniform(0.65, 0.9, s)[seq], rng.uniform(0.1, 0.35, s)[seq])
-    place = np.stack([far_u * camera.width, np.full_like(far_u, 0.45 * camera.height)], -1)[:, None]
-    bystander = np.concatenate([(other[..., :2] - centre) * shrink + place, other[..., 2:] * 0.8], -1)
+    # farther away = smaller and nearer the horizon (the image row of the camera height): scale about it
+    anchor = np.stack([centre[:, 0, 0], np.full_like(far_u, camera.height / 2)], -1)[:, None]
+    place = np.stack([far_u * camera.width, np.full_like(far_u, camera.height / 2)], -1)[:, None]
+    bystander = np.concatenate([(other[..., :2] - anchor) * shrink + place, other[..., 2:] * 0.8], -1)
 
     shift = rng.uniform(5, 20, (s, 2)) * rng.choice([-1.0, 1.0], (s, 2))
     dup = det.copy()
