@@ -211,7 +211,7 @@ def walk_poses(params: dict[str, np.ndarray], t: np.ndarray) -> np.ndarray:
 
 @dataclass(frozen=True)
 class Camera:
-    """A pinhole camera at ``height`` metres looking horizontally; the walk's centre lies ``distance`` ahead."""
+    """A pinhole camera ``cam_height`` metres above the ground looking horizontally; the walk's centre lies ``distance`` ahead."""
 
     width: int  # image size [px]
     height: int
