@@ -211,7 +211,8 @@ def walk_poses(params: dict[str, np.ndarray], t: np.ndarray) -> np.ndarray:
 
 @dataclass(frozen=True)
 class Camera:
-    """A pinhole camera ``cam_height`` metres above the ground looking horizontally; the walk's centre lies ``distance`` ahead."""
+    """A pinhole camera ``cam_height`` metres above the ground, looking horizontally at the walk's
+    centre ``distance`` metres ahead."""
 
     width: int  # image size [px]
     height: int
