@@ -81,7 +81,7 @@ def test_openpose_sample_body25_mapped_by_name(tmp_path):
     values = json.loads(path.read_text())["people"][0]["pose_keypoints_2d"]
     assert len(values) == 75
     # the sample is one frame of one person: alone it is a one-frame track, which is dropped
-    with pytest.raises(DataError, match="no track of at least"):
+    with pytest.raises(DataError, match="nothing to write: 1 people read, 0 track"):
         import_poses("openpose", path, tmp_path / "one")
     # the same frame 12 times (frames 0..11 of one video) gives one 12-frame track
     folder = tmp_path / "json"
@@ -204,6 +204,10 @@ def test_alphapose_track_ids_and_labels_table(tmp_path):
     bad.write_text("track,person\n1,2\n")
     with pytest.raises(DataError, match="labels table needs columns"):
         import_poses("alphapose", path, tmp_path / "out3", labels=bad)
+    nobody = tmp_path / "nobody.csv"
+    nobody.write_text("track,subject\n9,1\n")
+    with pytest.raises(DataError, match="2 tracks without a row in the labels table.*check the labels table"):
+        import_poses("alphapose", path, tmp_path / "out4", labels=nobody)
 
 
 def test_csv_casia_layout_with_labels_from_folder_names(tmp_path):

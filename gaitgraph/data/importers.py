@@ -437,8 +437,11 @@ def import_poses(kind: str, input: str | os.PathLike, output: str | os.PathLike,
         offset += len(frames)
 
     if not kept_poses:
-        raise DataError(f"{input}: no track of at least {min_length} frames was found ({counter.text('items') if counter else 'nothing skipped'}); "
-                        "lower --min-length if the recordings are short")
+        why = counter.text("items") if counter else "nothing skipped"
+        hint = ("check the labels table's track/source values against an import without --labels" if labelled and tracks
+                else "lower --min-length if the recordings are short")
+        raise DataError(f"{input}: nothing to write: {reader.people} people read, {len(tracks)} track(s) of at least "
+                        f"{min_length} frames ({why}); {hint}")
     sequences = sequences_frame(rows)
     meta = {
         "dataset": "custom", "skeleton": target.name, "keypoints": kind, "synthetic": False, "labelled": labelled,
