@@ -183,7 +183,8 @@ def _inside(sim: dict[str, np.ndarray], camera: walker.Camera) -> np.ndarray:
     return (u >= 0) & (u < camera.width)
 
 
-def _bursts(rng: np.random.Generator, lengths: np.ndarray, rate: float, size: tuple[int, int], first: int) -> np.ndarray:
+def _bursts(rng: np.random.Generator, lengths: np.ndarray, rate: float, size: tuple[int, int],
+            first: int) -> np.ndarray:
     """(F,) mask: in a fraction ``rate`` of the sequences, one run of ``size`` frames from index ``first`` on."""
     mask = np.zeros(int(lengths.sum()), dtype=bool)
     start = 0
