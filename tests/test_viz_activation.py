@@ -139,7 +139,8 @@ def test_callback_during_predict(tmp_path, tiny_dataset):
     dm = PoseDataModule(str(tiny_dataset), batch_size=2, sequence_length=8, validation="none")
     callback = DrawActivationCallback(output_dir=str(tmp_path / "act"), limit=3)
     trainer = pl.Trainer(accelerator="cpu", devices=1, logger=False, enable_progress_bar=False,
-                         enable_model_summary=False, callbacks=[callback], default_root_dir=tmp_path)
+                         enable_model_summary=False, callbacks=[callback], default_root_dir=tmp_path,
+                         limit_predict_batches=2)  # 2 batches of 2 sequences; the callback draws 3 of them
     trainer.predict(model, datamodule=dm, return_predictions=False)
     assert len(callback.written) == 3
     table = dm.subset("predict").head(3)

@@ -98,6 +98,7 @@ def _legend_below(fig, handles, labels, ncol: int | None = None) -> None:
         if lab and not lab.startswith("_") and lab not in seen:
             seen[lab] = h
     if seen:
+        seen = dict(sorted(seen.items(), key=lambda kv: not kv[0].startswith("ours")))  # ours first, stable
         ncol = ncol or min(len(seen), 3)
         fig.legend(list(seen.values()), list(seen), loc="outside lower center", ncol=ncol, frameon=False)
 
@@ -130,12 +131,15 @@ def plot_rank1_by_view(metrics: list[dict], out: str | os.PathLike) -> tuple[Pat
         runs = [m for (d, *_), ms in groups.items() if d == ds for m in ms]
         if not runs:
             continue
-        convs = [c for c in MAIN_CONVENTIONS[ds] if any(c in m.get("conventions", {}) for m in runs)]
+        present = list(dict.fromkeys(c for m in runs for c in m.get("conventions", {})))
+        convs = [c for c in MAIN_CONVENTIONS[ds] if c in present] or present  # else whatever the files hold
         if ds == "casia-b":
             for conv in convs[:1]:
                 rows.append((ds, [(conv, c) for c in CASIA_CONDITIONS]))
         elif convs:
-            rows.append((ds, [(conv, "NM") for conv in convs]))
+            conds = list(dict.fromkeys(c for m in runs for conv in convs
+                                       for c in m["conventions"].get(conv, {}).get("conditions", {}))) or ["NM"]
+            rows.append((ds, [(conv, cond) for conv in convs for cond in conds]))
     synthetic = any(m.get("synthetic") for m in metrics)
 
     width = 10.0
@@ -168,7 +172,7 @@ def plot_rank1_by_view(metrics: list[dict], out: str | os.PathLike) -> tuple[Pat
                 n = sum(1 for b in blocks if b.get("per_probe_view"))
                 if n == 0:
                     continue
-                label = f"{_run_label(runs[0])}, mean ± std of {n} run{'s' if n > 1 else ''}"
+                label = f"{_run_label(runs[0])}, " + (f"mean ± std of {n} runs" if n > 1 else "single run")
                 ax.plot(pos, mu, marker="o", ms=3.5, lw=1.6, color=group_color[k], label=label)
                 if np.isfinite(sd).any():
                     ax.fill_between(pos, mu - np.nan_to_num(sd), mu + np.nan_to_num(sd), color=group_color[k],
@@ -340,6 +344,9 @@ def plot_training_curves(histories: dict[str, pd.DataFrame], out: str | os.PathL
             drawn = True
         if log and drawn:
             ax.set_yscale("log")
+        if key == "val_rank1" and drawn:
+            lo, hi = ax.get_ylim()
+            ax.set_ylim(max(lo, 0), min(hi, 101))
         if not drawn:
             ax.text(0.5, 0.5, "not measured", transform=ax.transAxes, ha="center", va="center", color="0.4")
         ax.set_title(ylabel)
