@@ -167,6 +167,11 @@ def test_cli_evaluate(small_dataset, tiny_checkpoint, tmp_path, capsys):
     with pytest.raises(SystemExit) as e:
         main(["--checkpoint", "x", "--data", "y", "--output", "z", "--device", "nonsense"])
     assert e.value.code == 2
+    import torch
+
+    if not torch.cuda.is_available():
+        assert main(["--checkpoint", "x", "--data", "y", "--output", "z", "--device", "cuda"]) == 2
+        assert "no CUDA device" in capsys.readouterr().err
 
 
 def test_main_dispatches_evaluate(capsys):

@@ -41,9 +41,12 @@ def main(argv: list[str] | None = None) -> int:
         import torch
 
         try:
-            torch.device(args.device)
+            dev = torch.device(args.device)
         except (RuntimeError, ValueError):
             parser.error(f"--device {args.device!r} is not a torch device (e.g. cpu, cuda, cuda:1)")
+        if dev.type == "cuda" and not torch.cuda.is_available():
+            print(f"gaitgraph evaluate: error: --device {args.device}: no CUDA device is available here", file=sys.stderr)
+            return 2
 
     from gaitgraph.checkpoints import CheckpointError
     from gaitgraph.data.format import DatasetFormatError
