@@ -149,3 +149,18 @@ def test_callback_during_predict(tmp_path, tiny_dataset):
     for p in callback.written:
         with Image.open(p) as im:
             assert im.n_frames == 8
+
+
+def test_callback_builds_inputs_from_raw_poses_without_module_features():
+    class Plain:  # a module without ``features``/``skeleton``: the callback uses build_input + hparams
+        hparams = {"multi_input": True, "features": "corrected", "skeleton": "coco17"}
+
+    class Trainer:
+        datamodule = None
+
+    skel = DrawActivationCallback._skeleton(Trainer(), Plain())
+    assert skel.name == "coco17"
+    x = DrawActivationCallback._input(Plain(), skel, torch.zeros(2, 8, 17, 3))
+    assert tuple(x.shape) == (2, 3, 5, 8, 17)
+    meta = DrawActivationCallback._meta(Trainer(), np.array([4, 5]))
+    assert [m["subject"] for m in meta] == [4, 5]  # no sequence table: samples numbered

@@ -35,7 +35,6 @@ def _block(mat, views):
 
 def fake_casia_metrics(seed: int = 0, keypoints: str = "hrnet", experiment: str = "gaitgraph2") -> dict:
     """A per-run metrics.json (docs/design.md shape) for CASIA-B with realistic numbers."""
-    rng = np.random.default_rng(seed)
     conventions = {}
     for conv, excl in (("exclude_identical", True), ("include_identical", False)):
         conds = {}
@@ -45,7 +44,7 @@ def fake_casia_metrics(seed: int = 0, keypoints: str = "hrnet", experiment: str 
                              "conditions": conds, "mean": float(np.mean([c["mean"] for c in conds.values()]))}
     return {"dataset": "casia-b", "keypoints": keypoints, "skeleton": "coco17", "synthetic": True,
             "method": "GaitGraph2", "experiment": experiment, "seed": seed, "tta": True,
-            "num_probe": 100, "num_gallery": 200, "conventions": conventions, "_rng": float(rng.random())}
+            "num_probe": 100, "num_gallery": 200, "conventions": conventions}
 
 
 def fake_oumvlp_metrics(seed: int = 0, keypoints: str = "alphapose") -> dict:

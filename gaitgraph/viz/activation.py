@@ -212,11 +212,14 @@ class DrawActivationCallback(pl.Callback):
 
     @staticmethod
     def _skeleton(trainer, pl_module) -> Skeleton:
-        skel = getattr(pl_module, "skeleton", None)
+        skel = getattr(pl_module, "skeleton", None)  # GaitGraph2 keeps its Skeleton here
         if skel is None:
-            name = getattr(getattr(pl_module, "hparams", {}), "get", lambda *_: None)("skeleton")
+            hparams = getattr(pl_module, "hparams", None) or {}
             dm = getattr(trainer, "datamodule", None)
-            skel = name or (dm.skeleton if dm is not None and hasattr(dm, "skeleton") else "coco17")
+            skel = hparams.get("skeleton") or getattr(dm, "skeleton", None)
+        if skel is None:
+            raise ValueError("DrawActivationCallback: cannot tell the skeleton layout (no pl_module.skeleton, "
+                             "hparams['skeleton'] or datamodule.skeleton)")
         return get_skeleton(skel)
 
     @staticmethod
