@@ -139,7 +139,7 @@ def draw_activations(
             raise ValueError(f"{data_dir}: no {split!r} split (splits: {', '.join(splits)}, or 'all')")
     rows = np.arange(len(table)) if split == "all" else np.flatnonzero(table["split"].astype(str).to_numpy() == split)
     rows = rows[:limit] if limit is not None else rows
-    x = prepare_sequences([np.asarray(ds.sequence(int(i))) for i in rows], spec)  # (N, L, V, 3)
+    x = prepare_sequences([np.array(ds.sequence(int(i)), dtype=np.float32) for i in rows], spec)  # (N, L, V, 3)
     device = next(model.parameters()).device
     cams = activation_maps(model, model_input(spec, x.to(device)))
     meta = table.iloc[rows][["subject", "condition", "sequence", "view"]].to_dict("records")
