@@ -12,7 +12,6 @@ pose frame.
 from __future__ import annotations
 
 import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,7 +22,7 @@ from matplotlib.lines import Line2D
 
 from gaitgraph.data.errors import DataError
 from gaitgraph.skeleton import Skeleton, get_skeleton
-from gaitgraph.viz.style import ACTIVATION_CMAP, color, new_figure
+from gaitgraph.viz.style import ACTIVATION_CMAP, color, new_figure, temporary_sibling
 
 MIN_CONFIDENCE = 0.025  # the original's threshold for drawing a bone
 BONE_COLOR = (0.1, 0.1, 0.1)
@@ -155,8 +154,7 @@ def write_skeleton_gif(
     if png_dir is not None:
         png_dir = Path(png_dir)
         png_dir.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{out.stem}.", suffix=out.suffix or ".gif", dir=out.parent)
-    os.close(fd)
+    tmp = temporary_sibling(out.with_suffix(".gif"))
     writer = PillowWriter(fps=fps)
     try:
         writer.setup(frame.fig, tmp, dpi=100)
@@ -183,7 +181,7 @@ def write_skeleton_gif(
         writer.finish()
         os.replace(tmp, out)
     except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        tmp.unlink(missing_ok=True)
         raise
     return out
 

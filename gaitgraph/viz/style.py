@@ -8,7 +8,7 @@ so drawing works headless whatever backend is configured and nothing leaks betwe
 from __future__ import annotations
 
 import os
-import tempfile
+import uuid
 from pathlib import Path
 
 import matplotlib as mpl
@@ -68,15 +68,23 @@ def save_figure(fig: Figure, out: str | os.PathLike) -> tuple[Path, Path]:
     pdf = png.with_suffix(".pdf")
     png.parent.mkdir(parents=True, exist_ok=True)
     for path, fmt in ((png, "png"), (pdf, "pdf")):
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        tmp = temporary_sibling(path)
         try:
-            with os.fdopen(fd, "wb") as fh:
-                fig.savefig(fh, format=fmt, dpi=DPI, metadata=_metadata(fmt))
+            fig.savefig(tmp, format=fmt, dpi=DPI, metadata=_metadata(fmt))
             os.replace(tmp, path)
         except BaseException:
-            Path(tmp).unlink(missing_ok=True)
+            tmp.unlink(missing_ok=True)
             raise
     return png, pdf
+
+
+def temporary_sibling(path: Path) -> Path:
+    """A unique hidden name beside ``path`` with the same suffix, for write-then-rename.
+
+    Plain ``open`` (not ``mkstemp``, whose files are private 0600) so the result gets the usual
+    permissions of the user's umask.
+    """
+    return path.parent / f".{path.stem}.{os.getpid()}-{uuid.uuid4().hex[:8]}.tmp{path.suffix}"
 
 
 def _metadata(fmt: str) -> dict:
