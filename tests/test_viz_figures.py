@@ -144,3 +144,9 @@ def test_empty_inputs_still_give_a_figure(tmp_path):
                                    (figures.plot_comparison, {"rows": []}), (figures.plot_view_heatmaps, {})]):
         png, pdf = fn(arg, tmp_path / f"empty{i}.png")
         check_image(png, pdf, min_std=1.0)
+
+
+def test_run_labels_tell_trained_here_from_evaluated_here():
+    assert figures._run_label(fake_casia_metrics(0)) == "ours: gaitgraph2 (hrnet)"
+    released = dict(fake_casia_metrics(0), method="GaitGraph2 (released)", experiment="release", seed=None)
+    assert figures._run_label(released) == "GaitGraph2 (released), evaluated here (hrnet)"

@@ -104,8 +104,12 @@ def _legend_below(fig, handles, labels, ncol: int | None = None) -> None:
 
 
 def _run_label(m: dict) -> str:
-    exp = m.get("experiment") or m.get("method") or "ours"
-    return f"ours: {exp} ({m.get('keypoints', '?')})"
+    """``ours: <experiment> (<keypoints>)`` for our trained runs (they carry a seed); a checkpoint
+    evaluated here but not trained here (no seed, e.g. a released one) is named by its method."""
+    kp = m.get("keypoints", "?")
+    if m.get("seed") is None and m.get("method"):
+        return f"{m['method']}, evaluated here ({kp})"
+    return f"ours: {m.get('experiment') or m.get('method') or 'run'} ({kp})"
 
 
 def _sorted_views(views) -> list[str]:
@@ -375,7 +379,10 @@ def _ours_bars(summary: dict, ds: str) -> list[dict]:
         if r.get("convention") not in MAIN_CONVENTIONS.get(ds, ()) or r.get("condition") == "mean":
             continue
         n = r.get("n_runs") or 0
-        label = f"ours: {r.get('experiment') or r.get('method')} ({r.get('keypoints')}, n={n})"
+        if r.get("seeds") and all(x is None for x in r["seeds"]) and r.get("method"):  # not trained here
+            label = f"{r['method']}, evaluated here ({r.get('keypoints')})"
+        else:
+            label = f"ours: {r.get('experiment') or r.get('method')} ({r.get('keypoints')}, n={n})"
         group = r["condition"] if ds == "casia-b" else r["convention"]
         bars.append(dict(label=label, group=group, value=r["mean"], std=r.get("std"), ours=True,
                          keypoints=r.get("keypoints")))
@@ -464,7 +471,7 @@ def plot_comparison(summary: dict, out: str | os.PathLike) -> tuple[Path, Path]:
         below = offset_copy(ax.transAxes, fig=fig, y=-30, units="points")
         ax.legend(list(legend.values()), list(legend), loc="upper center", bbox_to_anchor=(0.5, 0), bbox_transform=below,
                   ncol=3 if ds == "casia-b" else 1, frameon=False)
-    title = "Ours (outlined, mean ± std over seeds) beside published numbers"
+    title = "Our measurements (outlined; mean ± std over seeds) beside published numbers"
     if summary.get("synthetic"):
         title += f"\n{SYNTHETIC_NOTE}"
     fig.suptitle(title, color="#d55e00" if summary.get("synthetic") else "black")
