@@ -1,0 +1,108 @@
+"""Model registry, ResGCN structure (parameter counts, state-dict names), graph partitions, ST-GCN."""
+
+from pathlib import Path
+
+import pytest
+import torch
+
+from gaitgraph.models import create_model, list_models
+from gaitgraph.models.graph import distance_partitions
+from gaitgraph.models.resgcn import GraphConv
+
+REFERENCE = Path(__file__).parents[2] / "shared" / "reference"
+n_params = lambda m: sum(p.numel() for p in m.parameters() if p.requires_grad)  # noqa: E731
+
+
+@pytest.mark.parametrize("name", list_models())
+def test_every_model_embeds_a_tiny_batch(name):
+    torch.manual_seed(0)
+    model = create_model(name, skeleton="openpose18", num_branches=2, in_channels=3, embedding_dim=16).eval()
+    x = torch.randn(2, 2, 3, 8, 18)
+    with torch.no_grad():
+        feats, emb = model.forward_features(x), model(x)
+    assert feats.shape == (2, 256, 2, 18)  # total temporal stride 4
+    assert emb.shape == (2, 16) and torch.isfinite(emb).all()
+    assert model.fcn.in_features == 256 and model.fcn.out_features == 16
+
+
+@pytest.mark.parametrize(
+    "name, skeleton, branches, channels, expected",
+    [
+        ("resgcn-n21-r8", "coco17", 3, 5, 350_822),  # GaitGraph2 CASIA-B (fixed multi-branch config)
+        ("resgcn-n51-r4", "openpose18", 3, 5, 765_278),  # GaitGraph2 OUMVLP-Pose
+        ("resgcn-n51-r4", "openpose18", 1, 3, 645_638),  # OUMVLP ablation, single branch
+        ("resgcn-n39-r8", "coco17", 1, 3, 319_530),  # GaitGraph v1
+        ("resgcn-n21-r8", "coco17", 1, 15, 255_782),  # GaitGraph2's broken single-branch default
+    ],
+)
+def test_parameter_counts_match_the_original(name, skeleton, branches, channels, expected):
+    model = create_model(name, skeleton=skeleton, num_branches=branches, in_channels=channels)
+    assert n_params(model) == expected
+
+
+def test_unknown_model_lists_the_known_ones():
+    with pytest.raises(ValueError, match="resgcn-n21-r8"):
+        create_model("resgcn-n22-r8")
+
+
+def _key_file(name):
+    path = REFERENCE / name
+    if not path.is_file():
+        pytest.skip(f"{path} not found")
+    rows = [line.split("\t") for line in path.read_text().splitlines() if line and not line.startswith("#")]
+    return {k.removeprefix("backbone."): tuple(int(d) for d in shape.strip("(),").split(",") if d.strip()) for k, shape, _ in rows}
+
+
+@pytest.mark.parametrize(
+    "name, skeleton, key_file",
+    [
+        ("resgcn-n21-r8", "coco17", "checkpoint_keys_gaitgraph2_casia-b_resgcn-n21-r8_coco17.txt"),
+        ("resgcn-n51-r4", "openpose18", "checkpoint_keys_gaitgraph2_oumvlp_resgcn-n51-r4_openpose18.txt"),
+    ],
+)
+def test_state_dict_names_and_shapes_equal_the_original(name, skeleton, key_file):
+    expected = _key_file(key_file)
+    state = create_model(name, skeleton=skeleton).state_dict()
+    assert {k: tuple(v.shape) for k, v in state.items()} == expected
+
+
+def test_distance_partitions():
+    A = distance_partitions("coco17")
+    assert A.shape == (4, 17, 17)
+    # columns of the summed partitions are normalised: every joint spreads a total of 1
+    torch.testing.assert_close(A.sum(dim=(0, 1)), torch.ones(17))
+    assert A[0, 0, 0] == pytest.approx(1 / 7)  # nose reaches 7 joints within 3 hops
+    assert A[1, 5, 6] > 0 and A[1, 5, 12] == 0  # shoulder-shoulder 1 hop, shoulder-hip 2
+    assert distance_partitions("openpose18").shape == (4, 18, 18)
+
+
+def test_init_follows_the_original():
+    model = create_model("resgcn-n21-r8")
+    assert torch.equal(model.main_stream[0].edge, torch.ones(4, 17, 17))
+    assert torch.equal(model.main_stream[0].scn.bn_up.weight, torch.zeros(128))
+    assert torch.equal(model.main_stream[0].scn.bn.weight, torch.ones(16))
+    assert model.fcn.weight.std() < 0.01 and torch.equal(model.fcn.bias, torch.zeros(128))
+
+
+def test_graph_conv_equals_the_original_einsum_formulation():
+    torch.manual_seed(0)
+    conv = GraphConv(6, 10)
+    A = distance_partitions("coco17") * (1 + 0.1 * torch.randn(4, 17, 17))
+    x = torch.randn(3, 6, 5, 17, requires_grad=True)
+    ours = conv(x, A)
+    y = conv.gcn(x).view(3, 3, 10, 5, 17)  # the original: 1x1 conv, then contract (K, V) with A
+    original = torch.einsum("nkctv,kvw->nctw", y, A[:3])
+    torch.testing.assert_close(ours, original, rtol=1e-5, atol=1e-5)
+    g_ours = torch.autograd.grad(ours.square().sum(), [x, conv.gcn.weight, conv.gcn.bias])
+    g_orig = torch.autograd.grad(original.square().sum(), [x, conv.gcn.weight, conv.gcn.bias])
+    for a, b in zip(g_ours, g_orig):
+        torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-4)
+
+
+def test_l2_normalize_option_and_input_check():
+    model = create_model("resgcn-n39-r8", num_branches=1, in_channels=3, l2_normalize=True).eval()
+    with torch.no_grad():
+        emb = model(torch.randn(2, 1, 3, 8, 17))
+    torch.testing.assert_close(emb.norm(dim=1), torch.ones(2))
+    with pytest.raises(ValueError, match=r"\(N, 1, 3, T, V\)"):
+        model(torch.randn(2, 3, 5, 8, 17))
