@@ -140,8 +140,7 @@ def draw_activations(
     rows = np.arange(len(table)) if split == "all" else np.flatnonzero(table["split"].astype(str).to_numpy() == split)
     rows = rows[:limit] if limit is not None else rows
     x = prepare_sequences([np.array(ds.sequence(int(i)), dtype=np.float32) for i in rows], spec)  # (N, L, V, 3)
-    device = next(model.parameters()).device
-    cams = activation_maps(model, model_input(spec, x.to(device)))
+    cams = activation_maps(model, model_input(spec, x))  # moved to the model's device chunk by chunk
     meta = table.iloc[rows][["subject", "condition", "sequence", "view"]].to_dict("records")
     return _write_all(x.numpy(), cams, meta, spec.skeleton, Path(output_dir), png, 1 / GIF_FRAME_SECONDS)
 
