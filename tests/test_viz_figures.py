@@ -108,8 +108,7 @@ def test_save_figure_writes_png_and_pdf_atomically(tmp_path):
 def test_rank1_by_view(tmp_path):
     metrics = [fake_casia_metrics(s) for s in (0, 1, 2)] + [fake_oumvlp_metrics(0)]
     png, pdf = figures.plot_rank1_by_view(metrics, tmp_path / "rank1_by_view.png")
-    w, h = check_image(png, pdf)
-    assert w == 10 * DPI and h > 5 * DPI  # two rows of panels (CASIA-B and OUMVLP-Pose)
+    assert check_image(png, pdf) == (10 * DPI, int(7.7 * DPI))  # two rows of panels: CASIA-B, OUMVLP-Pose
 
 
 def test_rank1_by_view_without_published_numbers(tmp_path, monkeypatch):
@@ -118,18 +117,21 @@ def test_rank1_by_view_without_published_numbers(tmp_path, monkeypatch):
     check_image(png, pdf)
 
 
-@pytest.mark.parametrize("make", [fake_casia_metrics, fake_oumvlp_metrics], ids=["casia-b", "oumvlp-pose"])
-def test_view_heatmaps(tmp_path, make):
+# (figure inches) CASIA-B: 2 conventions x 3 conditions of 11 x 11 cells of 0.27 in; OUMVLP-Pose: 2 x 14 x 14 of 0.3 in
+@pytest.mark.parametrize("make, inches", [(fake_casia_metrics, (3 * (11 * 0.27 + 0.6) + 1, 2 * (11 * 0.27 + 0.7) + 1.2)),
+                                          (fake_oumvlp_metrics, (2 * (14 * 0.3 + 0.6) + 1, 14 * 0.3 + 0.7 + 1.2))],
+                         ids=["casia-b", "oumvlp-pose"])
+def test_view_heatmaps(tmp_path, make, inches):
     png, pdf = figures.plot_view_heatmaps(make(0), tmp_path / "heat.png")
     w, h = check_image(png, pdf)
-    assert w > 4 * DPI and h > 3 * DPI
+    assert abs(w - inches[0] * DPI) <= 2 and abs(h - inches[1] * DPI) <= 2
 
 
 def test_training_curves(tmp_path):
     histories = {"casia-b/hrnet/seed0": fake_history(seed=0), "casia-b/hrnet/seed1": fake_history(seed=1),
                  "no validation": fake_history(8).assign(val_loss=np.nan, val_rank1=np.nan)}
     png, pdf = figures.plot_training_curves(histories, tmp_path / "curves.png")
-    assert check_image(png, pdf)[0] == 9 * DPI
+    assert check_image(png, pdf) == (9 * DPI, int(6.4 * DPI))
 
 
 def test_comparison(tmp_path):
