@@ -7,11 +7,12 @@ about 660 MB. Then runs the conversion in a subprocess twice:
 * ``cli``: the whole command line (interpreter start, imports, conversion, writing);
 * ``convert``: ``convert_casia_b`` alone, timed inside the subprocess after the imports;
 
-and prints seconds, rows/s and the command's peak RSS (``getrusage(RUSAGE_CHILDREN)`` in a wrapper).
+and prints seconds (best of --repeat), rows/s, CPU seconds (user + system, all threads; less
+sensitive to other users of a shared machine) and the peak RSS (``getrusage(RUSAGE_CHILDREN)`` in a wrapper).
 Finally it checks the converted sequences against a simple reference grouping (pandas + dicts) of a
 random sample of sequences.
 
-    nice python benchmarks/bench_convert_casia_b.py [--path /tmp/casia-b_full.csv] [--sample 40]
+    nice python benchmarks/bench_convert_casia_b.py [--path /tmp/casia-b_full.csv] [--sample 40] [--repeat 3]
 """
 
 from __future__ import annotations
@@ -71,20 +72,21 @@ def generate(path: Path, seed: int = 0) -> None:
 _WRAPPER = (
     "import resource, subprocess, sys\n"
     "rc = subprocess.run(sys.argv[1:]).returncode\n"
-    "print('peak_rss_kib', resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, file=sys.stderr)\n"
+    "r = resource.getrusage(resource.RUSAGE_CHILDREN)\n"
+    "print('peak_rss_kib', r.ru_maxrss, 'cpu_s', r.ru_utime + r.ru_stime, file=sys.stderr)\n"
     "sys.exit(rc)\n"
 )
 
 
-def run_child(argv: list[str]) -> tuple[float, int, str]:
-    """Run a command; return (wall seconds, its peak RSS in bytes, its stdout)."""
+def run_child(argv: list[str]) -> tuple[float, int, float, str]:
+    """Run a command; return (wall seconds, its peak RSS in bytes, its CPU seconds, its stdout)."""
     t0 = time.perf_counter()
     proc = subprocess.run([sys.executable, "-c", _WRAPPER, *argv], capture_output=True, text=True)
     wall = time.perf_counter() - t0
     if proc.returncode:
         sys.exit(f"command failed ({proc.returncode}): {' '.join(argv)}\n{proc.stderr}")
-    peak_kib = int(proc.stderr.rsplit("peak_rss_kib", 1)[1].split()[0])
-    return wall, peak_kib * 1024, proc.stdout
+    fields = proc.stderr.rsplit("peak_rss_kib", 1)[1].split()
+    return wall, int(fields[0]) * 1024, float(fields[2]), proc.stdout
 
 
 def check_sample(csv: Path, out: Path, sample: int, seed: int = 1) -> None:
@@ -134,20 +136,21 @@ def main() -> None:
     convert_code = (
         "import sys, time\n"
         "from gaitgraph.data.casia_b import convert_casia_b\n"
-        "t0 = time.perf_counter()\n"
+        "t0, c0 = time.perf_counter(), time.process_time()\n"
         f"convert_casia_b({str(args.path)!r}, {str(out)!r}, progress=False)\n"
-        "print(time.perf_counter() - t0)\n"
+        "print(time.perf_counter() - t0, time.process_time() - c0)\n"
     )
     cli = [sys.executable, "-m", "gaitgraph.cli.data", "convert", "casia-b", "--input", str(args.path), "--output", str(out), "--quiet"]
     for label, argv in (("convert", [sys.executable, "-c", convert_code]), ("cli", cli)):
         best = None
         for _ in range(args.repeat):
-            wall, rss, stdout = run_child(argv)
-            secs = float(stdout.strip().splitlines()[-1]) if label == "convert" else wall
-            best = (secs, rss) if best is None or secs < best[0] else best
-        secs, rss = best
+            wall, rss, cpu, stdout = run_child(argv)
+            if label == "convert":  # timed inside the process, after the imports
+                wall, cpu = map(float, stdout.split())
+            best = (wall, cpu, rss) if best is None or wall < best[0] else best
+        secs, cpu, rss = best
         what = "convert_casia_b() after imports" if label == "convert" else "whole CLI process"
-        print(f"{label:8s} {secs:6.2f} s  {rows / secs / 1e6:5.2f} M rows/s  peak RSS {rss / 2**20:6.0f} MiB  ({what})")
+        print(f"{label:8s} {secs:6.2f} s  {rows / secs / 1e6:5.2f} M rows/s  CPU {cpu:5.2f} s  peak RSS {rss / 2**20:6.0f} MiB  ({what})")
     check_sample(args.path, out, args.sample)
 
 
