@@ -214,3 +214,28 @@ def test_stats_are_recorded_in_meta(tmp_path):
     out = convert_casia_b(write(tmp_path, rows), tmp_path / "out", progress=False)
     meta = json.loads((out / "meta.json").read_text())
     assert meta["stats"] == {"wrong number of values": 1}
+
+
+@pytest.mark.parametrize("newline", ["\n", "\r\n"])
+def test_fast_parser_locates_rows_it_skips(tmp_path, newline):
+    rows = small_rows()
+    short = name(1, "nm", 2, 0, 7) + ",1,2,3"
+    rows[1:1] = [short, ""]  # lines 3 and 4
+    rows[6:6] = [short]  # the same text again, line 8
+    rows.append("")  # a blank last line
+    p = write(tmp_path, rows, newline=newline)
+    (fast, c1), (precise, c2) = both_parsers(p)  # the fast parser does not give up on these
+    assert_same(fast, precise)
+    assert c1.summary() == c2.summary() == {"wrong number of values": 2, "blank line": 2}
+    assert c1.examples == c2.examples
+    assert [e.split(" ")[0] for e in c1.examples["wrong number of values"]] == [f"{p}:3", f"{p}:8"]
+    assert fast.table.source.tolist() == precise.table.source.tolist() == [f"{p.name}:2-6", f"{p.name}:7-10", f"{p.name}:11-12"]
+
+
+def test_many_bad_rows_go_to_the_precise_parser(tmp_path, monkeypatch):
+    monkeypatch.setattr(casia_b, "_MAX_LOCATED_ROWS", 1)
+    p = write(tmp_path, small_rows() + [name(1) + ",1", name(1) + ",2"])
+    with pytest.raises(casia_b._NeedsPrecise):
+        casia_b.read_rows_fast(p, SkipCounter())
+    _, counter = read_casia_b(p)
+    assert counter.summary() == {"wrong number of values": 2}

@@ -12,8 +12,8 @@ Two parsers give the same result:
   fast check go through the precise per-row parser, so unusual but valid names still work and bad
   ones get exact messages;
 * a precise one (``csv`` module, one row at a time) used when pyarrow cannot read the file cleanly
-  (rows with the wrong number of values, non-numeric or empty cells, ``nan``), so every skip names
-  its line.
+  (non-numeric or empty cells, ``nan``, more than 1000 rows with the wrong number of values), so
+  every skip names its line.
 
 See ``docs/data.md`` for which problems are skipped and counted and which fail.
 """
@@ -195,11 +195,19 @@ class _NeedsPrecise(Exception):
     """The fast parser met something only the precise parser can report line by line."""
 
 
+# Rows pyarrow rejects (wrong number of values) are located in the file by their text; beyond this
+# many, the precise parser is simpler and not much slower.
+_MAX_LOCATED_ROWS = 1000
+
+
 def read_rows_fast(path: str | os.PathLike, counter: SkipCounter, progress: bool = False) -> CasiaRows:
     """Parse the CSV with pyarrow; raises ``_NeedsPrecise`` when it cannot locate a problem exactly.
 
     Record batches are streamed into one preallocated (N, 51) array, so the peak memory is about
     one copy of the poses (an ``np.empty`` larger than needed only touches the rows written).
+    Handled here: rows with the wrong number of values (found again in the file by their text, to
+    name their lines), blank lines, malformed names (per-row parser), NaN/inf values. Left to the
+    precise parser: non-numeric or empty cells and ``nan`` (pyarrow fails or reads them as null).
     """
     import pyarrow as pa
     import pyarrow.csv as pacsv
@@ -207,10 +215,12 @@ def read_rows_fast(path: str | os.PathLike, counter: SkipCounter, progress: bool
     path = Path(path)
     check_header(path)
     size = path.stat().st_size
-    invalid = []
+    invalid: list[tuple[str, int]] = []  # (text, number of values) of rows pyarrow skipped
 
-    def on_invalid(row):  # wrong number of values: the row number is unknown when multi-threaded
-        invalid.append(row)
+    def on_invalid(row):  # the row number is unknown when multi-threaded, so keep the text
+        if len(invalid) >= _MAX_LOCATED_ROWS:
+            return "error"
+        invalid.append((row.text, row.actual_columns))
         return "skip"
 
     types = {c: pa.float32() for c in COLUMNS[1:]}
@@ -220,7 +230,7 @@ def read_rows_fast(path: str | os.PathLike, counter: SkipCounter, progress: bool
     capacity = size // (_NAME_WIDTH + 2 * (NUM_VALUES - 1) + 1) + 1
     poses = np.empty((capacity, NUM_VALUES - 1), dtype=np.float32)  # column j = COLUMNS[j + 1]
     keys = []  # per batch: subject, condition, sequence, view, frame, ok
-    finite = []  # per batch: bool, every value of the row is finite
+    blank = []  # per batch: bool, the row is a blank line
     odd_names: dict[int, str] = {}  # row -> name, for names that fail the fast check
     n = 0
     try:
@@ -236,30 +246,34 @@ def read_rows_fast(path: str | os.PathLike, counter: SkipCounter, progress: bool
                 m = batch.num_rows
                 if n + m > capacity:
                     raise _NeedsPrecise("more rows than a valid file of this size can hold")
+                is_blank = _blank_rows(batch)
                 for j in range(1, NUM_VALUES):
-                    col = batch.column(j)
-                    if col.null_count:  # pyarrow reads "", "nan", "NA" and blank lines as null
-                        raise _NeedsPrecise("empty or NaN cells")
-                    poses[n : n + m, j - 1] = col.to_numpy()
-                finite.append(np.isfinite(poses[n : n + m]).all(axis=1))
+                    poses[n : n + m, j - 1] = batch.column(j).to_numpy(zero_copy_only=False)  # null -> NaN
                 names = batch.column(0)  # not kept: it would keep pyarrow's buffers alive
                 keys.append(_parse_names_fast(names))
-                odd_names.update((n + int(i), names[int(i)].as_py()) for i in np.flatnonzero(~keys[-1][-1]))
+                blank.append(is_blank)
+                odd = np.flatnonzero(~keys[-1][-1] & ~is_blank)
+                odd_names.update((n + int(i), names[int(i)].as_py()) for i in odd)
                 n += m
                 bar.update(m)
-    except pa.ArrowInvalid as e:  # a value that is not a number
+    except pa.ArrowInvalid as e:  # a value that is not a number, or too many rows with wrong counts
         raise _NeedsPrecise(str(e)) from None
-    if invalid:
-        raise _NeedsPrecise(f"{len(invalid)} rows with the wrong number of values")
     poses = poses[:n]
-    # Without invalid or blank rows (blank rows have null cells), row i is line i + 2.
-    line = np.arange(2, n + 2, dtype=np.int64)
+    line = np.arange(2, n + 2, dtype=np.int64)  # row i is line i + 2 (header = line 1) ...
+    if invalid:  # ... plus the skipped rows before it
+        invalid_lines = _locate_rows(path, [text for text, _ in invalid])
+        for skipped in invalid_lines:  # ascending
+            line[line >= skipped] += 1
+        for (_, count), at in sorted(zip(invalid, invalid_lines), key=lambda x: x[1]):
+            counter.skip("wrong number of values", where(path, at, f"{count} values, expected {NUM_VALUES}"))
     if keys:
         subject, condition, sequence, view, frame, ok = (np.concatenate(a) for a in zip(*keys))
-        finite = np.concatenate(finite)
+        blank = np.concatenate(blank)
     else:
         subject = condition = sequence = view = frame = np.zeros(0, np.int32)
-        ok = finite = np.zeros(0, bool)
+        ok = blank = np.zeros(0, bool)
+    for i in np.flatnonzero(blank):
+        counter.skip("blank line", where(path, int(line[i])))
 
     # Rows whose name fails the fast check: precise per-row parsing (valid but unusual, or a skip).
     for i, name in sorted(odd_names.items()):
@@ -268,7 +282,11 @@ def read_rows_fast(path: str | os.PathLike, counter: SkipCounter, progress: bool
             ok[i] = True
         except ValueError as e:
             counter.skip(str(e), where(path, int(line[i]), repr(name)))
+    ok &= ~blank
 
+    finite = np.ones(n, dtype=bool)
+    for start in range(0, n, 1 << 16):  # in chunks: a full (N, 51) boolean temporary is 60 MB
+        finite[start : start + (1 << 16)] = np.isfinite(poses[start : start + (1 << 16)]).all(axis=1)
     bad = np.flatnonzero(~finite & ok)
     if len(bad):
         first = int(bad[0])
@@ -296,6 +314,60 @@ def read_rows_fast(path: str | os.PathLike, counter: SkipCounter, progress: bool
         poses=poses.reshape(-1, 17, 3),
         dropped=dropped,
     )
+
+
+def _blank_rows(batch) -> np.ndarray:
+    """Rows of a record batch that are blank lines (empty name, every value null).
+
+    Raises ``_NeedsPrecise`` for any other null: pyarrow reads "", "nan", "NA", ... as null, and only
+    the precise parser can tell which it was.
+    """
+    m = batch.num_rows
+    if not any(batch.column(j).null_count for j in range(1, NUM_VALUES)):
+        return np.zeros(m, dtype=bool)
+    all_null = np.ones(m, dtype=bool)
+    any_null = np.zeros(m, dtype=bool)
+    for j in range(1, NUM_VALUES):
+        null = batch.column(j).is_null().to_numpy(zero_copy_only=False)
+        all_null &= null
+        any_null |= null
+    is_blank = all_null & (batch.column(0).to_numpy(zero_copy_only=False) == "")
+    if (any_null & ~is_blank).any():
+        raise _NeedsPrecise("empty or NaN cells")
+    return is_blank
+
+
+def _locate_rows(path: Path, texts: list[str]) -> list[int]:
+    """Line numbers (ascending) of whole lines with the given texts (rows pyarrow skipped).
+
+    Raises ``_NeedsPrecise`` if a text is not found as a whole line.
+    """
+    import mmap
+    from collections import Counter
+
+    positions = []
+    with open(path, "rb") as f, mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as mm:
+        for text, count in Counter(texts).items():
+            needle, start = text.encode(), 0
+            for _ in range(count):
+                while True:
+                    p = mm.find(needle, start)
+                    if p < 0:
+                        raise _NeedsPrecise(f"cannot locate a skipped row: {text[:40]!r}")
+                    start = p + 1
+                    end = p + len(needle)
+                    if (p == 0 or mm[p - 1] == ord("\n")) and (end == len(mm) or mm[end] in b"\r\n"):
+                        positions.append(p)
+                        break
+        positions.sort()
+        lines, line, pos = [], 1, 0
+        for p in positions:  # count newlines up to each position, in 16 MiB slices
+            while pos < p:
+                stop = min(p, pos + (16 << 20))
+                line += mm[pos:stop].count(b"\n")
+                pos = stop
+            lines.append(line)
+    return lines
 
 
 def _estimate_rows(path: Path) -> int:
