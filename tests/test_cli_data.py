@@ -10,8 +10,8 @@ import pytest
 
 from gaitgraph.cli.data import build_parser, main
 from gaitgraph.data.format import load_dataset
-from tests.test_data_casia_b import row as casia_row, small_rows, write as write_csv
-from tests.test_data_oumvlp import make_tree, write_id_list
+from test_data_casia_b import row as casia_row, small_rows, write as write_csv  # sibling test module (tests/ is on sys.path)
+from test_data_oumvlp import make_tree, write_id_list
 
 
 def test_convert_casia_b_normalize_and_info(tmp_path, capsys):
