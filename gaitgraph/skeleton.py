@@ -14,9 +14,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from functools import cached_property
 
+from typing import TYPE_CHECKING
+
 import numpy as np
-import torch
-from torch_geometric.utils import to_dense_adj, to_undirected
+
+if TYPE_CHECKING:  # torch is imported lazily: the data commands need only numpy (saves ~2 s per call)
+    import torch
 
 
 @dataclass(frozen=True)
@@ -53,14 +56,19 @@ class Skeleton:
             raise ValueError(f"skeleton {self.name!r} has no joint {joint!r}; joints: {', '.join(self.joints)}") from None
 
     @cached_property
-    def edge_index(self) -> torch.Tensor:
+    def edge_index(self) -> "torch.Tensor":
         """Undirected ``(2, 2E)`` edge index, as torch-geometric expects it."""
+        import torch
+        from torch_geometric.utils import to_undirected
+
         directed = torch.tensor(self.edges, dtype=torch.long).t()
         return to_undirected(directed, num_nodes=self.num_joints)
 
     @cached_property
     def hop_distance(self) -> np.ndarray:
         """``(V, V)`` shortest-path length in bones; ``inf`` where unreachable."""
+        from torch_geometric.utils import to_dense_adj
+
         v = self.num_joints
         adj = to_dense_adj(self.edge_index, max_num_nodes=v)[0].numpy() > 0
         dist = np.full((v, v), np.inf)
