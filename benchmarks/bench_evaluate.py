@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from gaitgraph.evaluation import protocols
+from gaitgraph.evaluation import distance, protocols
 
 VIEWS = list(range(0, 91, 15)) + list(range(180, 271, 15))
 TARGET_N = 144_284
@@ -53,6 +53,7 @@ def main(argv=None) -> int:
     ap.add_argument("--threads", type=int, default=None, help="torch intra-op threads (default: torch's choice)")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--workers", type=int, default=None, help="evaluate()'s block threads (default: torch threads)")
+    ap.add_argument("--backend", choices=distance.BACKENDS, default=None, help="kernel (default: numpy where possible)")
     ap.add_argument("--baseline", action="store_true",
                     help="also time an original-style loop: per convention and view pair, cdist + argmin")
     ap.add_argument("--skip-floor", action="store_true", help="do not time the bare matrix products")
@@ -69,12 +70,19 @@ def main(argv=None) -> int:
     print(f"load before: {_uptime()}")
 
     # the bare matrix-product floor: the same 196 float32 view-pair products, nothing else
+    backend = args.backend or distance.default_backend()
+    print(f"kernel backend: {backend}")
     floor = None
     if not args.skip_floor:
         x = protocols.l2_normalize(emb)
         seqn, view = df["sequence"].to_numpy(), df["view"].to_numpy()
-        rows = [x[torch.from_numpy(np.flatnonzero((seqn == 0) & (view == v)))] for v in VIEWS]
-        cols = [x[torch.from_numpy(np.flatnonzero((seqn == 1) & (view == v)))].T.contiguous() for v in VIEWS]
+        if backend == "numpy":
+            x = x.numpy()
+            rows = [x[np.flatnonzero((seqn == 0) & (view == v))] for v in VIEWS]
+            cols = [np.ascontiguousarray(x[np.flatnonzero((seqn == 1) & (view == v))].T) for v in VIEWS]
+        else:
+            rows = [x[torch.from_numpy(np.flatnonzero((seqn == 0) & (view == v)))] for v in VIEWS]
+            cols = [x[torch.from_numpy(np.flatnonzero((seqn == 1) & (view == v)))].T.contiguous() for v in VIEWS]
         t0, c0 = time.perf_counter(), time.process_time()
         for r in rows:
             for c in cols:
@@ -87,7 +95,7 @@ def main(argv=None) -> int:
     _time(protocols, "_match", timings, lambda a, k: "matching")
     _time(protocols, "_convention", timings, lambda a, k: "tables " + ("gaitgraph2" if k.get("cell_mean") else "opengait"))
     t0, c0 = time.perf_counter(), time.process_time()
-    out = protocols.evaluate(emb, df, "oumvlp-pose", workers=args.workers)
+    out = protocols.evaluate(emb, df, "oumvlp-pose", workers=args.workers, backend=backend)
     total, total_cpu = time.perf_counter() - t0, time.process_time() - c0
 
     baseline = None
@@ -98,7 +106,7 @@ def main(argv=None) -> int:
 
     print(f"load after:  {_uptime()}")
     if floor is not None:
-        print(f"matrix-product floor (196 view-pair products)   {floor:7.2f} s   (torch threads, nothing else;"
+        print(f"matrix-product floor (196 view-pair products)   {floor:7.2f} s   ({backend} @, its own threads, nothing else;"
               f" CPU time {floor_cpu:.1f} s)")
     print(f"evaluate(): shared view-pair matching            {timings['matching']:7.2f} s   (serves both conventions)")
     print(f"            gaitgraph2 convention tables         {timings['tables gaitgraph2']:7.2f} s")

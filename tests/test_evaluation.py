@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from gaitgraph.evaluation import protocols
+from gaitgraph.evaluation import distance
 from gaitgraph.evaluation.protocols import evaluate
 
 CASIA_VIEWS = list(range(0, 181, 18))
@@ -246,15 +246,16 @@ def naive_casia(emb, df):
     return out
 
 
+@pytest.mark.parametrize("backend", ["numpy", "torch"])
 @pytest.mark.parametrize("chunk", [None, 97])  # 97 elements: chunks of one or a few rows
-def test_casia_matches_naive_loop_on_random_embeddings(chunk, monkeypatch):
+def test_casia_matches_naive_loop_on_random_embeddings(chunk, backend, monkeypatch):
     if chunk:
-        monkeypatch.setattr(protocols, "_CHUNK_ELEMENTS", chunk)
+        monkeypatch.setattr(distance, "CHUNK_ELEMENTS", chunk)
     rng = np.random.default_rng(0)
     df = casia_frame(subjects=range(75, 81))
     centres = rng.normal(size=(200, 16))
     emb = centres[df.subject] + 1.3 * rng.normal(size=(len(df), 16))  # noisy: rank-1 well below 100 %
-    out = evaluate(emb, df, "casia-b")
+    out = evaluate(emb, df, "casia-b", backend=backend, workers=2)
     ref = naive_casia(emb, df)
     for cond, acc in ref.items():
         np.testing.assert_allclose(cells(out["conventions"]["include_identical"], cond), acc, atol=1e-3)
@@ -267,15 +268,16 @@ def test_casia_matches_naive_loop_on_random_embeddings(chunk, monkeypatch):
     assert 20 < out["conventions"]["exclude_identical"]["mean"] < 95
 
 
+@pytest.mark.parametrize("backend", ["numpy", "torch"])
 @pytest.mark.parametrize("chunk", [None, 50])
-def test_oumvlp_matches_naive_loop_on_random_embeddings(chunk, monkeypatch):
+def test_oumvlp_matches_naive_loop_on_random_embeddings(chunk, backend, monkeypatch):
     if chunk:
-        monkeypatch.setattr(protocols, "_CHUNK_ELEMENTS", chunk)
+        monkeypatch.setattr(distance, "CHUNK_ELEMENTS", chunk)
     rng = np.random.default_rng(1)
     df = oumvlp_frame(subjects=range(1, 9))
     emb = rng.normal(size=(50, 12))[df.subject] + 1.2 * rng.normal(size=(len(df), 12))
     x = emb / np.linalg.norm(emb, axis=1, keepdims=True)
-    out = evaluate(emb, df, "oumvlp-pose")
+    out = evaluate(emb, df, "oumvlp-pose", backend=backend, workers=2)
     for name, gseq, pseq in (("gaitgraph2", 0, 1), ("opengait", 1, 0)):
         acc = np.zeros((14, 14))
         for gi, g in enumerate(OUMVLP_VIEWS):
@@ -297,10 +299,13 @@ def test_worker_threads_do_not_change_the_result():
     df = oumvlp_frame(subjects=range(1, 7))
     emb = rng.normal(size=(20, 8))[df.subject] + 1.5 * rng.normal(size=(len(df), 8))
     threads = torch.get_num_threads()
+    blas = distance._numpy_openblas()
+    blas_threads = blas[0]() if blas else None
     one = evaluate(emb, df, "oumvlp-pose", workers=1)
-    three = evaluate(emb, df, "oumvlp-pose", workers=3)
-    assert one == three
+    for backend in ("numpy", "torch"):
+        assert evaluate(emb, df, "oumvlp-pose", workers=3, backend=backend) == one
     assert torch.get_num_threads() == threads  # restored after the pool
+    assert (blas[0]() if blas else None) == blas_threads
     assert 0 < one["conventions"]["opengait"]["mean"] < 100
 
 

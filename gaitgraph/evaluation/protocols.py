@@ -3,10 +3,11 @@
 Matching follows GaitGraph2 (``gaitgraph2.md`` §6): every full embedding (384-d with TTA, 128-d
 without) is L2-normalised, then compared by Euclidean distance. On unit vectors
 ``|a - b|^2 = 2 - 2 a.b``, so the nearest gallery entry is the one with the largest dot product; we
-rank by the dot product, one float32 matrix product per (gallery view, probe view) block. A probe is a hit when the nearest
-gallery entry *of one gallery view* has its subject: its best same-subject similarity is strictly
-larger than its best other-subject one (a tie is a miss; the original's arg-min would pick whichever
-entry came first). There is no per-sample Python loop.
+rank by the dot product, one float32 matrix product per (gallery view, probe view) block
+(``distance.py``). A probe is a hit when the nearest gallery entry *of one gallery view* has its
+subject: its best same-subject similarity is strictly larger than its best other-subject one (a tie
+is a miss; the original's arg-min would pick whichever entry came first). There is no per-sample
+Python loop.
 
 One block serves both directions of matching: the OUMVLP conventions swap the roles of sequence 00
 and sequence 01, so the block ``seq00[view g] x seq01[view p]`` gives the GaitGraph2 convention's
@@ -21,12 +22,13 @@ view or that probe view has no sequence, or when the convention excludes it (ide
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 import torch
+
+from gaitgraph.evaluation.distance import block_hits, default_backend, l2_normalize, run_blocks
 
 DATASETS = ("casia-b", "oumvlp-pose")
 CASIA_B_CONDITIONS = ("NM#5-6", "BG#1-2", "CL#1-2")
@@ -60,31 +62,16 @@ class _Counts:
     no_match: np.ndarray  # (C, V, V) probes whose subject has no gallery entry at that gallery view
 
 
-def l2_normalize(embeddings: np.ndarray | torch.Tensor) -> torch.Tensor:
-    """Float32 tensor of the rows scaled to unit length (an all-zero row stays zero)."""
-    if isinstance(embeddings, torch.Tensor):
-        x = embeddings.detach().to("cpu", torch.float32)
-    else:
-        x = torch.as_tensor(np.asarray(embeddings), dtype=torch.float32)
-    if x.ndim != 2:
-        raise ValueError(f"embeddings must be (N, D), got shape {tuple(x.shape)}")
-    if not torch.isfinite(x).all():
-        bad = int((~torch.isfinite(x)).any(dim=1).sum())
-        raise ValueError(f"embeddings contain NaN or infinite values ({bad} rows)")
-    norm = torch.linalg.vector_norm(x, dim=1, keepdim=True).clamp_min(1e-12)
-    return (x / norm).contiguous()
-
-
-def _match(gallery: _Set, probe: _Set, views: np.ndarray, n_cond: tuple[int, int], workers: int | None = None):
+def _match(gallery: _Set, probe: _Set, views: np.ndarray, n_cond: tuple[int, int], workers: int | None = None,
+           backend: str | None = None):
     """Hit counts of probe-vs-gallery (columns) and of gallery-vs-probe (rows, roles swapped).
 
     ``n_cond`` = number of conditions of (probe, gallery); the swapped direction uses the gallery's
-    condition codes for its probes. One similarity block per (gallery view, probe view) serves both.
-    The blocks are shared out to ``workers`` threads (default: torch's intra-op thread count), each
-    running torch single-threaded: whole blocks in parallel instead of every small operation split
-    across threads, which wastes far less time in thread synchronisation, above all on a busy machine.
+    condition codes for its probes. One similarity block per (gallery view, probe view) serves both
+    (``distance.block_hits``); blocks go to ``workers`` single-threaded threads.
     Returns ``(forward _Counts, reverse _Counts)``.
     """
+    backend = backend or default_backend()
     V = len(views)
     fwd = _empty_counts(n_cond[0], V)
     rev = _empty_counts(n_cond[1], V)
@@ -97,91 +84,23 @@ def _match(gallery: _Set, probe: _Set, views: np.ndarray, n_cond: tuple[int, int
         rev.gallery[pi] = len(cols)
         fwd.total[:, pi] = np.bincount(probe.cond[cols], minlength=n_cond[0])
 
-    g_emb = [gallery.emb[torch.from_numpy(rows)] for rows in g_idx]
-    p_emb_t = [probe.emb[torch.from_numpy(cols)].T.contiguous() for cols in p_idx]  # (D, n_p) per view
+    g_all, p_all = (gallery.emb.numpy(), probe.emb.numpy()) if backend == "numpy" else (gallery.emb, probe.emb)
+    g_emb = [g_all[rows] for rows in g_idx]
+    p_emb_t = [p_all[cols].T.contiguous() if backend == "torch" else np.ascontiguousarray(p_all[cols].T)
+               for cols in p_idx]  # (D, n_p) per view
     tasks = [(gi, pi) for gi in range(V) for pi in range(V) if len(g_idx[gi]) and len(p_idx[pi])]
 
     def block(task):
         gi, pi = task
-        return task, _block_hits(g_emb[gi], p_emb_t[pi], gallery.subject[g_idx[gi]], probe.subject[p_idx[pi]])
+        return block_hits(g_emb[gi], p_emb_t[pi], gallery.subject[g_idx[gi]], probe.subject[p_idx[pi]])
 
-    def collect(results):
-        for (gi, pi), (col_hit, row_hit, col_alone, row_alone) in results:
-            p_cond, g_cond = probe.cond[p_idx[pi]], gallery.cond[g_idx[gi]]
-            fwd.correct[:, gi, pi] = np.bincount(p_cond, weights=col_hit, minlength=n_cond[0])
-            rev.correct[:, pi, gi] = np.bincount(g_cond, weights=row_hit, minlength=n_cond[1])
-            fwd.no_match[:, gi, pi] = np.bincount(p_cond, weights=col_alone, minlength=n_cond[0])
-            rev.no_match[:, pi, gi] = np.bincount(g_cond, weights=row_alone, minlength=n_cond[1])
-
-    threads = torch.get_num_threads()
-    workers = min(workers or threads, len(tasks))
-    if workers <= 1:
-        collect(map(block, tasks))
-        return fwd, rev
-    torch.set_num_threads(1)
-    try:
-        with ThreadPoolExecutor(workers, initializer=torch.set_num_threads, initargs=(1,)) as pool:
-            collect(pool.map(block, tasks))
-    finally:
-        torch.set_num_threads(threads)
+    for (gi, pi), (col_hit, row_hit, col_alone, row_alone) in zip(tasks, run_blocks(block, tasks, workers, backend)):
+        p_cond, g_cond = probe.cond[p_idx[pi]], gallery.cond[g_idx[gi]]
+        fwd.correct[:, gi, pi] = np.bincount(p_cond, weights=col_hit, minlength=n_cond[0])
+        rev.correct[:, pi, gi] = np.bincount(g_cond, weights=row_hit, minlength=n_cond[1])
+        fwd.no_match[:, gi, pi] = np.bincount(p_cond, weights=col_alone, minlength=n_cond[0])
+        rev.no_match[:, pi, gi] = np.bincount(g_cond, weights=row_alone, minlength=n_cond[1])
     return fwd, rev
-
-
-# rows of one similarity chunk: ~4 MB of float32 at most, reduced while it is in cache (measured: 0.5-1 M
-# elements per chunk make a whole block cheaper than one product writing its full 100 MB result)
-_CHUNK_ELEMENTS = 1_000_000
-
-
-def _block_hits(row_emb: torch.Tensor, col_emb_t: torch.Tensor, row_subj: np.ndarray, col_subj: np.ndarray):
-    """Rank-1 hits of every column against the rows, and of every row against the columns.
-
-    ``row_emb`` (n_r, D) and ``col_emb_t`` (D, n_c) are unit vectors. A hit: the best same-subject
-    similarity is strictly larger than the best other-subject one, so the nearest entry has the
-    probe's subject. A tie between subjects is a miss (the original's arg-min would pick whichever
-    came first), and so is a probe whose subject is absent. The block ``row_emb @ col_emb_t`` is built
-    a chunk of rows at a time; each chunk's same-subject entries are read, then blanked, then the
-    chunk is max-reduced along both axes while it is in cache (an arg-max along the columns of the
-    whole block costs a third of the product again). Returns boolean arrays
-    ``(col_hit, row_hit, col_has_no_partner, row_has_no_partner)``.
-    """
-    n_r, n_c = len(row_subj), len(col_subj)
-    r, c, row_cnt, col_cnt = _same_subject_pairs(row_subj, col_subj)
-    r_t, c_t = torch.from_numpy(r), torch.from_numpy(c)
-    ninf = float("-inf")
-    same_col = torch.full((n_c,), ninf)
-    other_col = torch.full((n_c,), ninf)
-    same_row = torch.full((n_r,), ninf)
-    other_row = torch.full((n_r,), ninf)
-    step = max(1, min(n_r, _CHUNK_ELEMENTS // max(n_c, 1)))
-    bounds = np.searchsorted(r, np.arange(0, n_r + step, step))  # pairs are sorted by row
-    for k, i in enumerate(range(0, n_r, step)):
-        sim = row_emb[i : i + step] @ col_emb_t  # (chunk, n_c); larger = nearer
-        lo, hi = int(bounds[k]), int(bounds[k + 1])
-        if hi > lo:
-            rr, cc = r_t[lo:hi] - i, c_t[lo:hi]
-            vals = sim[rr, cc]
-            same_col.scatter_reduce_(0, cc, vals, "amax")
-            same_row[i : i + step].scatter_reduce_(0, rr, vals, "amax")
-            sim[rr, cc] = ninf
-        other_row[i : i + step] = sim.amax(dim=1)
-        torch.maximum(other_col, sim.amax(dim=0), out=other_col)
-    return (same_col > other_col).numpy(), (same_row > other_row).numpy(), col_cnt == 0, row_cnt == 0
-
-
-def _same_subject_pairs(row_subj: np.ndarray, col_subj: np.ndarray):
-    """All (row, column) index pairs with equal subjects, sorted by row, by a sorted join (no Python
-    loop); also the number of partners of every row and of every column."""
-    order = np.argsort(row_subj, kind="stable")
-    sorted_subj = row_subj[order]
-    lo = np.searchsorted(sorted_subj, col_subj, side="left")
-    col_cnt = np.searchsorted(sorted_subj, col_subj, side="right") - lo
-    total = int(col_cnt.sum())
-    cols = np.repeat(np.arange(len(col_subj)), col_cnt)
-    within = np.arange(total) - np.repeat(np.cumsum(col_cnt) - col_cnt, col_cnt)
-    rows = order[np.repeat(lo, col_cnt) + within]
-    by_row = np.argsort(rows, kind="stable")
-    rows, cols = rows[by_row], cols[by_row]
-    return rows, cols, np.bincount(rows, minlength=len(row_subj)), col_cnt
 
 
 def _empty_counts(C: int, V: int) -> _Counts:
@@ -293,7 +212,7 @@ def _s(n: int) -> str:
     return "" if n == 1 else "s"
 
 
-def evaluate_casia_b(embeddings, sequences: pd.DataFrame, *, workers: int | None = None) -> dict:
+def evaluate_casia_b(embeddings, sequences: pd.DataFrame, *, workers: int | None = None, backend: str | None = None) -> dict:
     """CASIA-B: gallery NM#1-4; probes NM#5-6, BG#1-2, CL#1-2; conventions exclude/include identical views."""
     emb = _check_inputs(embeddings, sequences)
     cond = sequences["condition"].astype(str).str.lower().to_numpy()
@@ -306,7 +225,7 @@ def evaluate_casia_b(embeddings, sequences: pd.DataFrame, *, workers: int | None
     views = np.unique(sequences["view"].to_numpy(np.int64)[gal_mask | (code >= 0)])
     gallery = _subset(emb, sequences, gal_mask)
     probe = _subset(emb, sequences, code >= 0, code)
-    counts, _ = _match(gallery, probe, views, (3, 1), workers)
+    counts, _ = _match(gallery, probe, views, (3, 1), workers, backend)
     n_other = max(len(views) - 1, 0)
     base = "CASIA-B: gallery NM#1-4, probes NM#5-6 / BG#1-2 / CL#1-2; rank-1 of each probe view against the gallery restricted to one view"
     common = dict(gallery="NM#1-4", probe="NM#5-6, BG#1-2, CL#1-2")
@@ -325,7 +244,7 @@ def evaluate_casia_b(embeddings, sequences: pd.DataFrame, *, workers: int | None
     return {"num_probe": int(counts.total.sum()), "num_gallery": int(counts.gallery.sum()), "conventions": conventions}
 
 
-def evaluate_oumvlp(embeddings, sequences: pd.DataFrame, *, workers: int | None = None) -> dict:
+def evaluate_oumvlp(embeddings, sequences: pd.DataFrame, *, workers: int | None = None, backend: str | None = None) -> dict:
     """OUMVLP-Pose: conventions ``gaitgraph2`` (gallery 00, probe 01, identical included) and ``opengait``."""
     emb = _check_inputs(embeddings, sequences)
     seqn = sequences["sequence"].to_numpy(np.int64)
@@ -333,7 +252,7 @@ def evaluate_oumvlp(embeddings, sequences: pd.DataFrame, *, workers: int | None 
     views = np.unique(sequences["view"].to_numpy(np.int64)[s00 | s01])
     set00 = _subset(emb, sequences, s00)
     set01 = _subset(emb, sequences, s01)
-    gg2, og = _match(set00, set01, views, (1, 1), workers)  # gg2: gallery 00 / probe 01; og: gallery 01 / probe 00
+    gg2, og = _match(set00, set01, views, (1, 1), workers, backend)  # gg2: gallery 00 / probe 01; og: gallery 01 / probe 00
     V = len(views)
     gg2_conv = _convention(
         gg2, (OUMVLP_CONDITION,), views, exclude_identical=False, cell_mean=True,
@@ -357,17 +276,19 @@ def evaluate_oumvlp(embeddings, sequences: pd.DataFrame, *, workers: int | None 
     }
 
 
-def evaluate(embeddings, sequences: pd.DataFrame, dataset: str, *, workers: int | None = None) -> dict:
+def evaluate(embeddings, sequences: pd.DataFrame, dataset: str, *, workers: int | None = None,
+             backend: str | None = None) -> dict:
     """Rank-1 of every convention of ``dataset`` (``casia-b`` | ``oumvlp-pose``), metrics.json shape.
 
     ``embeddings`` (N, D) and ``sequences`` (N rows: subject, condition, sequence, view) correspond row
     by row; pass only the evaluation split. Top-level ``num_probe``/``num_gallery`` are those of the
     first convention (the paper's); each convention also carries its own. ``workers``: threads that
-    share out the view-pair blocks (default: ``torch.get_num_threads()``); the result does not depend on it.
+    share out the view-pair blocks (default: ``torch.get_num_threads()``); ``backend``: ``numpy`` or
+    ``torch`` kernel (default: ``distance.default_backend()``). Neither changes the result.
     """
     key = str(dataset).lower()
     if key == "casia-b":
-        return evaluate_casia_b(embeddings, sequences, workers=workers)
+        return evaluate_casia_b(embeddings, sequences, workers=workers, backend=backend)
     if key in ("oumvlp-pose", "oumvlp"):
-        return evaluate_oumvlp(embeddings, sequences, workers=workers)
+        return evaluate_oumvlp(embeddings, sequences, workers=workers, backend=backend)
     raise ValueError(f"no evaluation protocol for dataset {dataset!r}; known: {', '.join(DATASETS)}")
