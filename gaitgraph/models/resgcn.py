@@ -5,7 +5,9 @@ bottleneck) -> one ResGCN module (spatial block, then temporal block) -> an inpu
 network. Module and parameter names equal the original's, so an original state dict (minus its
 ``backbone.`` prefix) loads with ``load_state_dict(strict=True)``.
 
-Tensors inside the network are ``(N, C, T, V)``: batch, channels, frames, joints.
+Tensors inside the network are ``(N, C, T, V)``: batch, channels, frames, joints. ReLUs and residual
+adds work in place on BatchNorm / convolution outputs, which autograd does not keep (fewer fresh
+buffers per training step on CPU).
 """
 
 from __future__ import annotations
@@ -48,7 +50,7 @@ class GraphConv(nn.Module):
         out = F.conv2d(y, weight, stride=(k, 1))  # (N, C_out, T, W)
         # the 1x1 conv's bias goes through the aggregation too: sum_k b[k, c] * sum_v A[k, v, w]
         bias = self.gcn.bias.view(k, -1).t() @ a.sum(1)  # (C_out, W)
-        return out + bias[:, None, :]
+        return out.add_(bias[:, None, :])
 
 
 class Pointwise(nn.Conv2d):
@@ -91,7 +93,7 @@ class SpatialBasic(nn.Module):
         self.bn = nn.BatchNorm2d(out_channels)
 
     def forward(self, x: torch.Tensor, A: torch.Tensor) -> torch.Tensor:
-        return F.relu(self.bn(self.conv(x, A)))
+        return F.relu_(self.bn(self.conv(x, A)))
 
 
 class TemporalBasic(nn.Module):
@@ -104,7 +106,7 @@ class TemporalBasic(nn.Module):
 
     def forward(self, x: torch.Tensor, res_module: torch.Tensor | None) -> torch.Tensor:
         x = self.bn(self.conv(x))
-        return F.relu(x if res_module is None else x + res_module)
+        return F.relu_(x if res_module is None else x.add_(res_module))
 
 
 class SpatialBottleneck(nn.Module):
@@ -123,10 +125,10 @@ class SpatialBottleneck(nn.Module):
 
     def forward(self, x: torch.Tensor, A: torch.Tensor) -> torch.Tensor:
         res = self.residual(x)
-        x = F.relu(self.bn_down(self.conv_down(x)))
-        x = F.relu(self.bn(self.conv(x, A)))
+        x = F.relu_(self.bn_down(self.conv_down(x)))
+        x = F.relu_(self.bn(self.conv(x, A)))
         x = self.bn_up(self.conv_up(x))
-        return F.relu(x + res)
+        return F.relu_(x.add_(res))
 
 
 class TemporalBottleneck(nn.Module):
@@ -145,10 +147,10 @@ class TemporalBottleneck(nn.Module):
 
     def forward(self, x: torch.Tensor, res_module: torch.Tensor | None) -> torch.Tensor:
         res = self.residual(x)
-        x = F.relu(self.bn_down(self.conv_down(x)))
-        x = F.relu(self.bn(self.conv(x)))
-        x = self.bn_up(self.conv_up(x)) + res
-        return F.relu(x if res_module is None else x + res_module)
+        x = F.relu_(self.bn_down(self.conv_down(x)))
+        x = F.relu_(self.bn(self.conv(x)))
+        x = self.bn_up(self.conv_up(x)).add_(res)
+        return F.relu_(x if res_module is None else x.add_(res_module))
 
 
 class ResGCNModule(nn.Module):
