@@ -81,6 +81,7 @@ class Payload:  # any non-tensor object: weights_only loading must refuse to bui
         (bytes(range(256)) * 4, "not a readable PyTorch checkpoint"),
         (pickle.dumps({"state_dict": Payload()}), "not a readable PyTorch checkpoint"),
     ],
+    ids=["text", "random-bytes", "pickled-object"],
 )
 def test_files_that_are_not_checkpoints(tmp_path, content, message):
     path = tmp_path / "bad.ckpt"
@@ -134,3 +135,14 @@ def test_stgcn_round_trip(tmp_path):
     model = create_model("stgcn", num_branches=1, in_channels=3).eval()
     loaded = load_model(save_checkpoint(tmp_path / "st.ckpt", model, spec))
     assert loaded.spec == spec and same_weights(loaded.model, model)
+
+
+@pytest.mark.parametrize("skeleton", ["coco17", "openpose18"])
+def test_variant_is_recognised_from_the_weights_alone(skeleton):
+    from gaitgraph.checkpoints import infer_resgcn_name
+    from gaitgraph.models import list_models
+
+    for name in list_models():
+        if name.startswith("resgcn-"):
+            state = create_model(name, skeleton=skeleton, num_branches=1, in_channels=3).state_dict()
+            assert infer_resgcn_name(state) == name
