@@ -214,6 +214,19 @@ def test_casia_missing_gallery_view_and_empty_probe_set():
     assert ex["mean"] == 100.0  # mean over the conditions that have probes
 
 
+def test_nothing_to_match_gives_nulls_not_errors():
+    df = oumvlp_frame(subjects=[1, 2])
+    df = df[df.sequence == 0].reset_index(drop=True)  # no seq 01: gaitgraph2 has no probes, opengait no gallery
+    out = evaluate(one_hot(df.subject), df, "oumvlp-pose")
+    for conv in out["conventions"].values():
+        assert conv["mean"] is None and conv["conditions"]["NM"]["mean"] is None
+        assert all(x is None for row in conv["conditions"]["NM"]["matrix"] for x in row)
+    assert out["conventions"]["opengait"]["num_probe"] == 28 and out["conventions"]["opengait"]["num_gallery"] == 0
+    empty = casia_frame(subjects=[]).astype({"subject": int, "sequence": int, "view": int})
+    out = evaluate(np.zeros((0, 4)), empty, "casia-b")
+    assert out["num_probe"] == 0 and out["conventions"]["exclude_identical"]["mean"] is None
+
+
 def test_casia_wrong_condition_rows_are_ignored():
     df = casia_frame(subjects=[75, 76])
     extra = pd.DataFrame([(75, "bg", 3, 0), (76, "nm", 7, 18)], columns=df.columns)
