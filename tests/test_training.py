@@ -203,4 +203,5 @@ def test_short_training_beats_untrained(tmp_path):
     before = rank1()
     _trainer(max_epochs=6).fit(model, dm)
     after = rank1()
+    print(f"rank-1 untrained {before:.1f} -> trained {after:.1f}")
     assert after >= before + 15, (before, after)

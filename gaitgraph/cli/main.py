@@ -23,6 +23,8 @@ import os
 import sys
 from pathlib import Path
 
+import torch
+
 from pytorch_lightning.cli import LightningCLI
 from pytorch_lightning.loggers import CSVLogger, TensorBoardLogger
 from pytorch_lightning.plugins.environments import ClusterEnvironment, LightningEnvironment, SLURMEnvironment
@@ -33,6 +35,7 @@ from gaitgraph.training.datamodule import PoseDataModule
 from gaitgraph.training.module import GaitGraph2
 
 SEED = 5318008  # the original's seed_everything_default
+ARCH_KEYS = ("backend_name", "embedding_layer_size", "multi_input", "multi_branch", "features")
 OTHER_COMMANDS = {"evaluate": "gaitgraph.cli.evaluate", "match": "gaitgraph.cli.match"}
 
 
@@ -61,6 +64,25 @@ class GaitGraphCLI(LightningCLI):
         parser.link_arguments("data.sequence_length", "model.sequence_length")
         parser.link_arguments("data", "model.skeleton", compute_fn=lambda dm: dm.skeleton, apply_on="instantiate")
 
+    def _parse_ckpt_path(self) -> None:
+        """With ``--ckpt_path``, take only the ARCHITECTURE from the checkpoint's hyper-parameters.
+
+        Plain LightningCLI (2.6) replaces the whole model config by the checkpoint's hyper-parameters, which
+        would silently drop the original's ``--model.tta True`` and our ``--model.metrics_path``. Here the
+        network's shape (``ARCH_KEYS``) comes from the checkpoint, everything else from the command line.
+        """
+        sub = self.config.get("subcommand")
+        ckpt_path = self.config[sub].get("ckpt_path") if sub else None
+        if not ckpt_path or not Path(ckpt_path).is_file():
+            return
+        try:
+            hp = torch.load(ckpt_path, weights_only=True, map_location="cpu").get("hyper_parameters") or {}
+        except Exception:  # not loadable without pickle: leave the config alone, loading reports the problem
+            return
+        arch = {k: hp[k] for k in ARCH_KEYS if k in hp}
+        if arch:
+            self.config = self.parser.parse_object({sub: {"model": arch}}, self.config)
+
     def _run_dir(self) -> Path:
         trainer_cfg = self.config_init[self.subcommand].get("trainer", {}) if self.subcommand else {}
         return Path(trainer_cfg.get("default_root_dir") or os.getcwd())
@@ -70,14 +92,16 @@ class GaitGraphCLI(LightningCLI):
         cfg = self._get(self.config_init, "trainer", default={})
         if cfg.get("logger") in (None, True) and not cfg.get("fast_dev_run"):
             version = _next_version(run_dir / "logs")
-            kwargs["logger"] = [TensorBoardLogger(run_dir, name="logs", version=version),
-                                CSVLogger(run_dir, name="logs", version=version)]
+            # CSV first: it creates the version directory (and is trainer.log_dir, where config.yaml goes)
+            kwargs["logger"] = [CSVLogger(run_dir, name="logs", version=version),
+                                TensorBoardLogger(run_dir, name="logs", version=version)]
         callbacks = list(cfg.get("callbacks") or [])
         if self.subcommand == "fit" and cfg.get("enable_checkpointing", True) is not False:
             ckpt_dir = run_dir / "checkpoints"
+            # the latest epoch (top_k 1 without monitor: Lightning 2.6 writes last.ckpt only together with one)
             callbacks.append(
                 AtomicCheckpoint(dirpath=ckpt_dir, filename="epoch{epoch:03d}", auto_insert_metric_name=False,
-                                 save_top_k=0, save_last=True, every_n_epochs=1, save_on_train_epoch_end=True,
+                                 save_top_k=1, save_last=True, every_n_epochs=1, save_on_train_epoch_end=True,
                                  enable_version_counter=False))
             if getattr(self.datamodule, "validation", "none") != "none":
                 callbacks.append(
@@ -109,6 +133,8 @@ def cli(args=None, run: bool = True) -> GaitGraphCLI:
         subclass_mode_data=False,
         seed_everything_default=SEED,
         save_config_kwargs={"overwrite": True},
+        # no prefix abbreviations: `--model.learning_rat` must be an error, not `--model.learning_rate`
+        parser_kwargs={"allow_abbrev": False, **{c: {"allow_abbrev": False} for c in ("fit", "validate", "test", "predict")}},
         args=args,
         run=run,
     )

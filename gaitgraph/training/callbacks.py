@@ -28,7 +28,8 @@ class HistoryWriter(pl.Callback):
         self.rows: list[dict] = []
         self._val_epoch = -1
 
-    def on_fit_start(self, trainer, pl_module) -> None:
+    def on_train_start(self, trainer, pl_module) -> None:
+        # on_train_start: after a resume has restored the loops (current_epoch is the resume epoch)
         self.rows = []
         if self.path.is_file():
             old = pd.read_csv(self.path)

@@ -153,28 +153,32 @@ class BatchAugment:
             raise ValueError(f"expected (N, L, {self.skeleton.num_joints}, 3) poses, got {tuple(x.shape)}")
         n, _, v, _ = x.shape
         dev, dt = x.device, x.dtype
-        if self.flip_lr_p > 0:
-            # RandomFlipLeftRight: swap the joint labels only, coordinates stay as they are
-            swap = torch.rand(n, generator=generator, device=dev) < self.flip_lr_p
-            x = torch.where(swap[:, None, None, None], x[:, :, self._flip_idx.to(dev)], x)
+        # PointNoise: i.i.d. per frame, joint and channel (conf included); built in place, one pass
+        if self.point_noise > 0:
+            out = self._uniform(x.shape, self.point_noise, generator, dev, dt)
         else:
-            x = x.clone()
-        xy, conf = x[..., :2], x[..., 2:]
+            out = torch.zeros_like(x)
+        xy = out[..., :2]
         if self.joint_noise > 0:
             # JointNoise: one offset per joint (x, y), constant over time
-            xy = xy + self._uniform((n, 1, v, 2), self.joint_noise, generator, dev, dt)
-        if self.point_noise > 0:
-            # PointNoise: i.i.d. per frame, joint and channel (conf included), then conf clamped
-            noise = self._uniform(x.shape, self.point_noise, generator, dev, dt)
-            xy = xy + noise[..., :2]
-            conf = (conf + noise[..., 2:]).clamp(0.0, 1.0)
+            xy += self._uniform((n, 1, v, 2), self.joint_noise, generator, dev, dt)
         mx, my = self.random_move
         if mx > 0 or my > 0:
             # RandomMove: one global offset per sequence, x ~ U(-mx, mx), y ~ U(-my, my)
-            scale = torch.tensor([mx, my], device=dev, dtype=dt)
-            xy = xy + (torch.rand((n, 1, 1, 2), generator=generator, device=dev, dtype=dt) * 2 - 1) * scale
-        return torch.cat([xy, conf], dim=-1)
+            move = torch.rand((n, 1, 1, 2), generator=generator, device=dev, dtype=dt).mul_(2).sub_(1)
+            xy += move * torch.tensor([mx, my], device=dev, dtype=dt)
+        if self.flip_lr_p > 0:
+            # RandomFlipLeftRight: swap the joint labels only, coordinates stay as they are
+            swap = torch.rand(n, generator=generator, device=dev) < self.flip_lr_p
+            idx = swap.nonzero().squeeze(1)
+            src = x.index_copy(0, idx, x.index_select(0, idx)[:, :, self._flip_idx.to(dev)])
+        else:
+            src = x
+        out += src
+        if self.point_noise > 0:
+            out[..., 2].clamp_(0.0, 1.0)
+        return out
 
     @staticmethod
     def _uniform(shape, a: float, generator, device, dtype) -> torch.Tensor:
-        return (torch.rand(shape, generator=generator, device=device, dtype=dtype) * 2 - 1) * a
+        return torch.rand(shape, generator=generator, device=device, dtype=dtype).mul_(2 * a).sub_(a)

@@ -1,0 +1,138 @@
+"""``gaitgraph`` CLI: the original's flags, strict configs, run directory layout, dispatch, Slurm."""
+
+from __future__ import annotations
+
+import json
+import sys
+import types
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+import yaml
+
+from gaitgraph.cli import main as cli_main
+
+REPO = Path(__file__).resolve().parents[1]
+CASIA = str(REPO / "config" / "train" / "casia-b.yaml")
+OUMVLP = str(REPO / "config" / "train" / "oumvlp.yaml")
+TINY = ["--data.batch_size", "40", "--data.sequence_length", "12", "--data.num_workers", "0",
+        "--data.val_subjects", "0.25", "--trainer.accelerator", "cpu", "--trainer.enable_progress_bar", "false",
+        "--trainer.enable_model_summary", "false", "--trainer.log_every_n_steps", "1"]
+
+
+def _print_config(args, capsys) -> dict:
+    with pytest.raises(SystemExit) as e:
+        cli_main.main([*args, "--print_config"])
+    assert e.value.code in (0, None)
+    return yaml.safe_load(capsys.readouterr().out)
+
+
+def test_paper_configs_resolve_with_the_original_flags(tiny_dataset, capsys):
+    cfg = _print_config(["fit", "--config", CASIA, "--data.data_path", str(tiny_dataset), "--model.tta", "True"],
+                        capsys)
+    m, d, t = cfg["model"], cfg["data"], cfg["trainer"]
+    assert (m["backend_name"], m["optimizer"], m["learning_rate"], m["weight_decay"]) == ("resgcn-n21-r8", "adamw", 0.005, 1e-5)
+    assert (m["loss_temperature"], m["embedding_layer_size"], m["tta"]) == (0.01, 128, True)
+    assert m["multi_branch"] and d["multi_branch"] and (d["batch_size"], d["sequence_length"]) == (768, 60)
+    assert (t["max_epochs"], t["check_val_every_n_epoch"], cfg["seed_everything"]) == (200, 5, 5318008)
+
+    cfg = _print_config(["fit", "--config", OUMVLP, "--data.data_path", str(tiny_dataset),
+                         "--data.keypoints", "alphapose"], capsys)
+    m, d, t = cfg["model"], cfg["data"], cfg["trainer"]
+    assert (m["backend_name"], m["optimizer"], m["weight_decay"], m["tta"]) == ("resgcn-n51-r4", "adam", 0.0, True)
+    assert (d["keypoints"], d["batch_size"], d["sequence_length"], t["max_epochs"]) == ("alphapose", 768, 30, 750)
+    assert t["callbacks"][0]["class_path"].endswith("StochasticWeightAveraging")
+
+
+def test_overlay_configs_parse(tiny_dataset, capsys):
+    cfg_dir = REPO / "config" / "train"
+    for overlay in ("single_branch", "ablation_base", "temp_shuffle", "validate-on-test"):
+        cfg = _print_config(["fit", "--config", OUMVLP, "--config", str(cfg_dir / f"{overlay}.yaml"),
+                             "--data.data_path", str(tiny_dataset)], capsys)
+        assert cfg["model"]["multi_input"] == cfg["data"]["multi_input"]
+
+
+def test_unknown_keys_are_errors(tiny_dataset, tmp_path, capsys):
+    for typo in ("--model.learnig_rate", "--model.learning_rat"):  # misspelt, and a prefix (no abbreviations)
+        with pytest.raises(SystemExit) as e:
+            cli_main.main(["fit", "--data.data_path", str(tiny_dataset), typo, "0.1", "--print_config"])
+        assert e.value.code != 0
+    bad = tmp_path / "typo.yaml"
+    bad.write_text("model:\n  bakend_name: resgcn-n21-r8\n")
+    with pytest.raises(SystemExit) as e:
+        cli_main.main(["fit", "--config", str(bad), "--data.data_path", str(tiny_dataset)])
+    assert e.value.code != 0
+    assert "bakend_name" in capsys.readouterr().err
+
+
+def test_keypoints_flag_is_checked_against_the_dataset(tiny_dataset):
+    with pytest.raises(ValueError, match="keypoints 'hrnet' but --data.keypoints is 'alphapose'"):
+        cli_main.main(["fit", "--data.data_path", str(tiny_dataset), "--data.keypoints", "alphapose", *TINY,
+                       "--trainer.max_epochs", "1", "--trainer.default_root_dir", "/nonexistent-not-used"])
+
+
+@pytest.mark.slow
+def test_fit_test_predict_run_directory(tiny_dataset, tmp_path):
+    run = tmp_path / "run"
+    cli_main.main(["fit", "--data.data_path", str(tiny_dataset), *TINY, "--trainer.max_epochs", "2",
+                   "--trainer.limit_train_batches", "2", "--trainer.default_root_dir", str(run)])
+    last = run / "checkpoints" / "last.ckpt"
+    assert last.is_file() and list((run / "checkpoints").glob("best-*.ckpt"))
+    assert not list(run.rglob("*.part"))
+    assert (run / "logs" / "version_0" / "config.yaml").is_file()
+    metrics = pd.read_csv(run / "logs" / "version_0" / "metrics.csv")
+    assert {"train_loss", "lr", "val_loss", "val_rank1", "train_loss_epoch"} <= set(metrics.columns)
+    assert list((run / "logs" / "version_0").glob("events.out.tfevents.*"))
+    hist = pd.read_csv(run / "history.csv")
+    assert list(hist.columns) == ["epoch", "step", "train_loss", "lr", "val_loss", "val_rank1"]
+    assert hist["epoch"].tolist() == [0, 1] and hist["val_rank1"].notna().all()
+    ckpt = torch.load(last, weights_only=False)
+    assert ckpt["hyper_parameters"]["skeleton"] == "coco17" and ckpt["hyper_parameters"]["sequence_length"] == 12
+
+    out = tmp_path / "out"
+    cli_main.main(["test", "--config", str(run / "logs" / "version_0" / "config.yaml"), "--ckpt_path", str(last),
+                   "--model.tta", "True", "--model.metrics_path", str(out / "metrics.json"),
+                   "--trainer.default_root_dir", str(out)])
+    doc = json.loads((out / "metrics.json").read_text())
+    assert doc["tta"] and doc["conventions"]["exclude_identical"]["mean"] is not None
+    cli_main.main(["predict", "--config", str(run / "logs" / "version_0" / "config.yaml"), "--ckpt_path", str(last),
+                   "--model.tta", "False", "--model.predict_output", str(out / "emb.npz"),
+                   "--trainer.default_root_dir", str(out)])
+    emb = np.load(out / "emb.npz")
+    assert emb["embeddings"].shape[1] == 128 and len(emb["embeddings"]) == len(emb["subject"])
+
+
+def test_evaluate_and_match_are_dispatched(monkeypatch, capsys):
+    seen = {}
+    for name in ("evaluate", "match"):
+        fake = types.ModuleType(f"gaitgraph.cli.{name}")
+        fake.main = lambda argv, name=name: seen.setdefault(name, argv) and 0
+        monkeypatch.setitem(sys.modules, f"gaitgraph.cli.{name}", fake)
+    assert cli_main.main(["evaluate", "--checkpoint", "x.ckpt"]) == 0
+    assert cli_main.main(["match", "a", "b"]) == 0
+    assert seen == {"evaluate": ["--checkpoint", "x.ckpt"], "match": ["a", "b"]}
+
+
+def test_missing_subcommand_module_is_a_clear_message(monkeypatch, capsys):
+    monkeypatch.setitem(cli_main.OTHER_COMMANDS, "match", "gaitgraph.cli.no_such_module")
+    assert cli_main.main(["match"]) == 2
+    assert "not available" in capsys.readouterr().err
+
+
+def test_no_lightning_auto_requeue_under_slurm(monkeypatch):
+    from pytorch_lightning.plugins.environments import LightningEnvironment, SLURMEnvironment
+
+    for var in ("SLURM_NTASKS", "SLURM_JOB_NAME"):
+        monkeypatch.delenv(var, raising=False)
+    assert cli_main.slurm_plugins() == []
+    monkeypatch.setenv("SLURM_NTASKS", "1")
+    monkeypatch.setenv("SLURM_JOB_NAME", "train_model")
+    (env,) = cli_main.slurm_plugins()
+    assert isinstance(env, LightningEnvironment)  # snakemake's srun -n1 jobstep: Lightning starts the ranks
+    monkeypatch.setenv("SLURM_NTASKS", "2")
+    monkeypatch.setenv("SLURM_NTASKS_PER_NODE", "2")
+    (env,) = cli_main.slurm_plugins()
+    assert isinstance(env, SLURMEnvironment) and env.auto_requeue is False
