@@ -84,6 +84,8 @@ def test_keypoints_select_a_subdirectory_and_must_match(tmp_path):
                       conditions=(("nm", 1),))
     dm = PoseDataModule(str(tmp_path / "oumvlp"), keypoints="alphapose")
     assert dm.skeleton == "openpose18" and dm.dataset_dir.name == "alphapose"
+    dm.setup("fit")  # NormalizeEmpty at evaluation only, as the original and gaitgraph.inference
+    assert dm.test_dataloader().collate_fn.fill_missing and not dm.train_dataloader().collate_fn.fill_missing
     with pytest.raises(FileNotFoundError, match="alphapose"):
         PoseDataModule(str(tmp_path / "oumvlp"), keypoints="openpose").dataset_dir
     with pytest.raises(ValueError, match="keypoints 'alphapose'"):
@@ -176,6 +178,13 @@ def test_checkpoint_is_loadable_and_test_predict_write_files(tiny_dataset, tmp_p
     n_test = int((dm.sequences["split"] == "test").sum())
     assert out["embeddings"].shape == (n_test, 3 * 128)
     assert set(out["split"]) == {"test"} and len(out["subject"]) == n_test
+    # the same embeddings as `gaitgraph evaluate` computes from the checkpoint (gaitgraph.inference)
+    from gaitgraph.inference import embed
+
+    ds = load_dataset(tiny_dataset)
+    rows = [int(np.flatnonzero((ds.sequences["source"] == src).to_numpy())[0]) for src in out["source"][:6]]
+    ref = embed(str(ckpt), [ds.sequence(r) for r in rows], tta=True)
+    np.testing.assert_allclose(out["embeddings"][:6], ref, atol=1e-4)
 
 
 def test_load_checkpoint_with_other_backbone_is_a_clear_error(tiny_dataset, tmp_path):

@@ -29,6 +29,7 @@ from torch.utils.data import DataLoader, Dataset
 
 from gaitgraph.data.format import load_dataset
 from gaitgraph.skeleton import get_skeleton
+from gaitgraph.transforms.sequence import fill_missing_joints
 from gaitgraph.transforms.augment import BatchAugment, PadTable, center_frame_index, gather_frames, train_frame_index
 
 
@@ -53,7 +54,7 @@ class _Collate:
     """Picklable collate function: row numbers -> batch dict. Opens the memmap lazily per process."""
 
     def __init__(self, data_dir: Path, table: pd.DataFrame, length: int, train: bool, flip_sequence_p: float,
-                 shuffle: bool):
+                 shuffle: bool, fill_missing: bool = False):
         self.data_dir = Path(data_dir)
         self.offsets = table["offset"].to_numpy(np.int64)
         self.lengths = table["length"].to_numpy(np.int64)
@@ -63,6 +64,7 @@ class _Collate:
         self.train = train
         self.flip_sequence_p = flip_sequence_p
         self.shuffle = shuffle
+        self.fill_missing = fill_missing
         self._poses = None
 
     def __getstate__(self):
@@ -86,6 +88,8 @@ class _Collate:
             if self.shuffle:  # test_shuffle_sequence ablation
                 index = index.gather(1, torch.rand(index.shape).argsort(dim=1))
         poses = gather_frames(self.poses, self.offsets[rows], index)
+        if self.fill_missing:  # the original NormalizeEmpty (OUMVLP, evaluation only); per frame, so after the crop
+            poses = fill_missing_joints(poses)
         finite = torch.isfinite(poses).flatten(1).all(dim=1)
         if not bool(finite.all()):
             bad = self.table.iloc[int(rows[int((~finite).nonzero()[0, 0])])]
@@ -120,6 +124,7 @@ class PoseDataModule(pl.LightningDataModule):
         val_batch_size: int | None = None,
         min_length: int = 2,
         predict_split: Literal["test", "train", "all"] = "test",
+        fill_missing: bool | None = None,
     ):
         """
         Args:
@@ -149,6 +154,9 @@ class PoseDataModule(pl.LightningDataModule):
             min_length: training sequences shorter than this are left out (counted in a warning);
                 evaluation keeps every sequence (a 1-frame sequence pads to a constant window).
             predict_split: which sequences ``predict`` embeds.
+            fill_missing: apply the original ``NormalizeEmpty`` (joints with x == 0 get the frame's mean
+                x, y and conf 0) to validation/test/predict batches. ``None``: for ``openpose18`` data, as
+                the original does for OUMVLP-Pose and as ``gaitgraph.inference`` does.
         """
         super().__init__()
         self.save_hyperparameters()
@@ -170,6 +178,7 @@ class PoseDataModule(pl.LightningDataModule):
         self.val_batch_size = val_batch_size or batch_size
         self.min_length = min_length
         self.predict_split = predict_split
+        self.fill_missing = fill_missing
         self._dataset = None
         self._augment = None
         self.rows: dict[str, np.ndarray] = {}
@@ -270,8 +279,9 @@ class PoseDataModule(pl.LightningDataModule):
     # ---- loaders --------------------------------------------------------------------------------
     def _loader(self, name: str, train: bool) -> DataLoader:
         shuffle_frames = self.train_shuffle_sequence if train else self.test_shuffle_sequence
+        fill = self.fill_missing if self.fill_missing is not None else self.dataset.skeleton.name == "openpose18"
         collate = _Collate(self.dataset.path, self.sequences, self.sequence_length, train,
-                           self.flip_sequence_p, shuffle_frames)
+                           self.flip_sequence_p, shuffle_frames, fill_missing=fill and not train)
         return DataLoader(
             _Rows(self.rows[name]),
             batch_size=self.batch_size if train else self.val_batch_size,

@@ -151,30 +151,30 @@ class BatchAugment:
     def __call__(self, x: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
         if x.ndim != 4 or x.shape[-1] != 3 or x.shape[2] != self.skeleton.num_joints:
             raise ValueError(f"expected (N, L, {self.skeleton.num_joints}, 3) poses, got {tuple(x.shape)}")
-        n, _, v, _ = x.shape
+        n, t, v, _ = x.shape
         dev, dt = x.device, x.dtype
-        # PointNoise: i.i.d. per frame, joint and channel (conf included); built in place, one pass
-        if self.point_noise > 0:
-            out = self._uniform(x.shape, self.point_noise, generator, dev, dt)
+        if self.flip_lr_p > 0:
+            # RandomFlipLeftRight: swap the joint labels only, coordinates stay as they are;
+            # one gather with a per-sample joint order (identity or flip_idx)
+            swap = torch.rand(n, generator=generator, device=dev) < self.flip_lr_p
+            order = torch.where(swap[:, None], self._flip_idx.to(dev), torch.arange(v, device=dev))
+            out = x.gather(2, order[:, None, :, None].expand(n, t, v, 3))
         else:
-            out = torch.zeros_like(x)
-        xy = out[..., :2]
+            out = x.clone()
+        if self.point_noise > 0:
+            # PointNoise: i.i.d. per frame, joint and channel (conf included), conf clamped below
+            out += torch.empty_like(out).uniform_(-self.point_noise, self.point_noise, generator=generator)
+        # JointNoise (one x, y offset per joint, constant over time) and RandomMove (one x, y offset per
+        # sequence): both constant over time, so they are summed first and added in one pass
+        offset = torch.zeros((n, 1, v, 2), device=dev, dtype=dt)
         if self.joint_noise > 0:
-            # JointNoise: one offset per joint (x, y), constant over time
-            xy += self._uniform((n, 1, v, 2), self.joint_noise, generator, dev, dt)
+            offset.uniform_(-self.joint_noise, self.joint_noise, generator=generator)
         mx, my = self.random_move
         if mx > 0 or my > 0:
-            # RandomMove: one global offset per sequence, x ~ U(-mx, mx), y ~ U(-my, my)
             move = torch.rand((n, 1, 1, 2), generator=generator, device=dev, dtype=dt).mul_(2).sub_(1)
-            xy += move * torch.tensor([mx, my], device=dev, dtype=dt)
-        if self.flip_lr_p > 0:
-            # RandomFlipLeftRight: swap the joint labels only, coordinates stay as they are
-            swap = torch.rand(n, generator=generator, device=dev) < self.flip_lr_p
-            idx = swap.nonzero().squeeze(1)
-            src = x.index_copy(0, idx, x.index_select(0, idx)[:, :, self._flip_idx.to(dev)])
-        else:
-            src = x
-        out += src
+            offset += move * torch.tensor([mx, my], device=dev, dtype=dt)
+        if self.joint_noise > 0 or mx > 0 or my > 0:
+            out[..., :2] += offset
         if self.point_noise > 0:
             out[..., 2].clamp_(0.0, 1.0)
         return out
