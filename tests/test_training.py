@@ -214,3 +214,17 @@ def test_short_training_beats_untrained(tmp_path):
     after = rank1()
     print(f"rank-1 untrained {before:.1f} -> trained {after:.1f}")
     assert after >= before + 15, (before, after)
+
+
+@pytest.mark.slow
+def test_bf16_autocast_and_swa_as_in_the_original(tiny_dataset):
+    """bf16-mixed runs (loss in float32); SWA with swa_lrs=None takes the optimizer's rate at its start."""
+    from gaitgraph.training.callbacks import StochasticWeightAveraging
+
+    swa = StochasticWeightAveraging(swa_lrs=None, swa_epoch_start=1, annealing_epochs=1)
+    model = GaitGraph2(sequence_length=L, tta=False)
+    trainer = _trainer(max_epochs=2, limit_train_batches=2, limit_val_batches=1, precision="bf16-mixed",
+                       callbacks=[swa])
+    trainer.fit(model, _dm(tiny_dataset))
+    assert isinstance(swa._swa_lrs, list) and all(0 < lr <= 0.005 for lr in swa._swa_lrs)
+    assert torch.isfinite(trainer.callback_metrics["train_loss_epoch"])
