@@ -134,7 +134,7 @@ def train(
     """Train one model with ``gaitgraph fit`` (resuming an interrupted run) and export its outputs.
 
     ``command`` replaces the ``gaitgraph`` executable (tests); the data loader gets ``threads - 1``
-    worker processes.
+    worker processes (none with two threads or fewer: a worker would only compete for the cores).
     """
     command = command or [sys.executable, "-m", "gaitgraph.cli.main"]
     args = [
@@ -142,7 +142,7 @@ def train(
         "--config", base_config,
         "--data.data_path", data,
         "--data.keypoints", keypoints,
-        "--data.num_workers", str(max(threads - 1, 0)),
+        "--data.num_workers", str(threads - 1 if threads > 2 else 0),
         "--trainer.default_root_dir", run_dir,
         "--seed_everything", str(seed),
         "--trainer.enable_progress_bar", "false",

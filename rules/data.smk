@@ -19,6 +19,7 @@ rule download_casia_b:
     shell:
         "python -m gaitgraph.data.download {params.url:q} {output.archive:q} --sha256 '{params.sha256}'"
         " --retries {params.retries} --extract {params.member:q} --to {output.csv:q} > {log:q} 2>&1"
+        " || {{ cat {log:q} >&2; exit 1; }}"
 
 
 rule synthesize_casia_b:
@@ -94,7 +95,7 @@ rule convert_casia_b:
         "../envs/torch.yaml"
     threads: 1
     resources:
-        mem_mb=8000,
+        mem_mb=6000,
         runtime=60,
     params:
         synthetic=synthetic_flag("casia-b"),
@@ -114,7 +115,7 @@ rule convert_oumvlp_pose:
         "../envs/torch.yaml"
     threads: 1
     resources:
-        mem_mb=16000,
+        mem_mb=12000,
         runtime=240,
     params:
         root=get_oumvlp_pose_root,
@@ -136,7 +137,7 @@ rule normalize_keypoints:
         "../envs/torch.yaml"
     threads: 1
     resources:
-        mem_mb=8000,
+        mem_mb=6000,
         runtime=60,
     params:
         mode=lookup(dpath="datasets/{dataset}/normalization", within=config),

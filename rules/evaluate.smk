@@ -5,13 +5,15 @@ rule evaluate_model:
         data="results/data/normalized/{dataset}/{keypoints}",
     output:
         metrics="results/evaluate/{dataset}/{keypoints}/{experiment}/seed{seed}/metrics.json",
+        md="results/evaluate/{dataset}/{keypoints}/{experiment}/seed{seed}/metrics.md",
+        tex="results/evaluate/{dataset}/{keypoints}/{experiment}/seed{seed}/metrics.tex",
     log:
         "results/logs/evaluate_model/{dataset}/{keypoints}/{experiment}/seed{seed}.log",
     conda:
         "../envs/torch.yaml"
     threads: 4
     resources:
-        mem_mb=16000,
+        mem_mb=12000,
         runtime=120,
         gpu=1,
     params:
@@ -31,13 +33,15 @@ rule evaluate_pretrained:
         data="results/data/normalized/{dataset}/{keypoints}",
     output:
         metrics="results/evaluate/{dataset}/{keypoints}/pretrained/{name}/metrics.json",
+        md="results/evaluate/{dataset}/{keypoints}/pretrained/{name}/metrics.md",
+        tex="results/evaluate/{dataset}/{keypoints}/pretrained/{name}/metrics.tex",
     log:
         "results/logs/evaluate_pretrained/{dataset}/{keypoints}/{name}.log",
     conda:
         "../envs/torch.yaml"
     threads: 4
     resources:
-        mem_mb=16000,
+        mem_mb=12000,
         runtime=120,
         gpu=1,
     params:

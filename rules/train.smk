@@ -14,7 +14,7 @@ rule train_model:
         "../envs/torch.yaml"
     threads: 8
     resources:
-        mem_mb=16000,
+        mem_mb=12000,
         runtime=train_runtime,
         gpu=1,
     params:
