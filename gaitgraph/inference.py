@@ -47,7 +47,10 @@ def _check(sequences: Sequence, spec: ModelSpec) -> list[torch.Tensor]:
     joints = get_skeleton(spec.skeleton).num_joints
     out = []
     for i, seq in enumerate(sequences):
-        seq = torch.as_tensor(np.asarray(seq) if not isinstance(seq, torch.Tensor) else seq, dtype=torch.float32)
+        if isinstance(seq, torch.Tensor):
+            seq = seq.detach().to(torch.float32)
+        else:  # a copy: read-only arrays (memory maps) are fine too
+            seq = torch.tensor(np.asarray(seq, dtype=np.float32))
         if seq.dim() != 3 or seq.shape[1:] != (joints, 3):
             raise ValueError(f"sequence {i}: expected shape (T, {joints}, 3) for {spec.skeleton}, got {tuple(seq.shape)}")
         if seq.shape[0] == 0:
