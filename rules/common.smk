@@ -61,10 +61,12 @@ def get_final_output():
         "results/figures/training_curves.png",
         "results/figures/comparison.png",
     ]
+    activations = [f"results/figures/activations/{ds}/{kp}" for ds, kp in RUNS]
     return (
         ["results/tables.md", "results/tables.tex", "results/metrics.json"]
         + figures
-        + (get_heatmap_files())
+        + get_heatmap_files()
+        + (activations if config["activation_gifs"] > 0 else [])
     )
 
 
@@ -113,7 +115,8 @@ def get_train_config(wildcards):
 def get_hyperparameters(wildcards):
     """Training settings of this dataset (minus the base-config path, which is an input)."""
     train = config["datasets"][wildcards.dataset]["train"]
-    return {key: value for key, value in train.items() if key != "config"}
+    # sorted: the order of keys in a YAML file must not count as a changed parameter
+    return {key: train[key] for key in sorted(train) if key != "config"}
 
 
 def get_run_dir(wildcards):

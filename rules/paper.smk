@@ -126,3 +126,31 @@ rule plot_comparison:
         runtime=10,
     script:
         "../workflow_scripts/plot_comparison.py"
+
+
+rule draw_activations:
+    """Activation maps on the skeleton, one GIF per test sequence (config 'activation_gifs')."""
+    input:
+        model=f"results/train/{{dataset}}/{{keypoints}}/{EXPERIMENT}/seed{SEEDS[0]}/model.ckpt",
+        data="results/data/normalized/{dataset}/{keypoints}",
+    output:
+        gifs=report(
+            directory("results/figures/activations/{dataset}/{keypoints}"),
+            patterns=["{name}.gif"],
+            caption="../report/activations.rst",
+            category="Activation maps",
+            subcategory="{dataset} {keypoints}",
+            labels={"dataset": "{dataset}", "keypoints": "{keypoints}", "sequence": "{name}"},
+        ),
+    log:
+        "results/logs/draw_activations/{dataset}/{keypoints}.log",
+    conda:
+        "../envs/torch.yaml"
+    threads: 1
+    resources:
+        mem_mb=4000,
+        runtime=30,
+    params:
+        limit=config["activation_gifs"],
+    script:
+        "../workflow_scripts/draw_activations.py"

@@ -117,7 +117,7 @@ def test_dry_run_paper_config_plans_without_the_data(workflow):
     seeds = 3
     expected = dict(DEFAULT_JOBS, train_model=3 * seeds, evaluate_model=3 * seeds)
     del expected["synthesize_casia_b"], expected["synthesize_oumvlp_pose"]
-    expected.update(download_casia_b=1, check_oumvlp_pose=2)
+    expected.update(download_casia_b=1, check_oumvlp_pose=2, draw_activations=3)
     assert job_counts(r.stdout) == expected
 
 
@@ -374,6 +374,16 @@ def test_report(finished_run):
     snakemake(workdir, "--report", "results/report.html")
     html = (workdir / "results" / "report.html").read_text(errors="replace")
     assert "tables.md" in html and "rank1_by_view.png" in html
+
+
+@pytest.mark.slow
+def test_activation_gifs(finished_run, tmp_path):
+    workdir = tmp_path / "wf"
+    shutil.copytree(finished_run[0], workdir, symlinks=True)
+    cfg = write_config(workdir, "gifs.yaml", lambda c: c.update(activation_gifs=1))
+    assert job_counts(snakemake(workdir, "-n", "--configfile", cfg).stdout) == {"draw_activations": 3, "all": 1}
+    snakemake(workdir, "--cores", "2", "results/figures/activations/casia-b/hrnet", "--configfile", cfg)
+    assert len(list((workdir / "results/figures/activations/casia-b/hrnet").glob("*.gif"))) == 1
 
 
 @pytest.mark.slow
