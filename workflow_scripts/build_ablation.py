@@ -1,0 +1,12 @@
+"""build_ablation rule: results/ablation.md / .tex / .json from the per-row, per-seed metrics."""
+
+from gaitgraph.paper.ablation import ROW_BY_NAME, build_ablation_table
+
+build_ablation_table(
+    list(snakemake.input.metrics),
+    snakemake.output.md,
+    snakemake.output.tex,
+    snakemake.output.summary,
+    rows=[ROW_BY_NAME[name] for name in snakemake.params.rows],
+    default_normalization=snakemake.params.default_normalization,
+)
