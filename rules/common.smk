@@ -51,23 +51,17 @@ def get_history_labels():
     return [f"{ds}/{kp} seed {seed}" for ds, kp in RUNS for seed in SEEDS]
 
 
-def get_heatmap_files():
-    return [f"results/figures/view_heatmaps/{ds}/{kp}.png" for ds, kp in RUNS]
+def get_figure_files():
+    """Every figure but the comparison (made with the tables from their summary)."""
+    figures = ["results/figures/rank1_by_view.png", "results/figures/training_curves.png"]
+    figures += [f"results/figures/view_heatmaps/{ds}/{kp}.png" for ds, kp in RUNS]
+    if config["activation_gifs"] > 0:
+        figures += [f"results/figures/activations/{ds}/{kp}" for ds, kp in RUNS]
+    return figures
 
 
 def get_final_output():
-    figures = [
-        "results/figures/rank1_by_view.png",
-        "results/figures/training_curves.png",
-        "results/figures/comparison.png",
-    ]
-    activations = [f"results/figures/activations/{ds}/{kp}" for ds, kp in RUNS]
-    return (
-        ["results/tables.md", "results/tables.tex", "results/metrics.json"]
-        + figures
-        + get_heatmap_files()
-        + (activations if config["activation_gifs"] > 0 else [])
-    )
+    return ["results/tables.md", "results/tables.tex", "results/metrics.json"]
 
 
 # --- data ------------------------------------------------------------------------------------

@@ -128,7 +128,8 @@ MODULE_PACKAGE = {
 }
 # what the rules using each env import (their shell commands and workflow_scripts/)
 ENV_MODULES = {
-    "torch.yaml": ["gaitgraph.cli.main", "gaitgraph.cli.data", "gaitgraph.cli.evaluate", "gaitgraph.paper.tables"],
+    "torch.yaml": ["gaitgraph.cli.main", "gaitgraph.cli.data", "gaitgraph.cli.evaluate", "gaitgraph.paper.tables",
+                   "gaitgraph.viz.figures", "gaitgraph.viz.activation"],
     "plot.yaml": ["gaitgraph.viz.figures"],
     "base.yaml": ["gaitgraph.data.download", "gaitgraph.pipeline"],
 }

@@ -101,7 +101,6 @@ DEFAULT_JOBS = {
     "plot_rank1_by_view": 1,
     "plot_view_heatmaps": 3,
     "plot_training_curves": 1,
-    "plot_comparison": 1,
     "all": 1,
 }
 
@@ -381,7 +380,7 @@ def test_activation_gifs(finished_run, tmp_path):
     workdir = tmp_path / "wf"
     shutil.copytree(finished_run[0], workdir, symlinks=True)
     cfg = write_config(workdir, "gifs.yaml", lambda c: c.update(activation_gifs=1))
-    assert job_counts(snakemake(workdir, "-n", "--configfile", cfg).stdout) == {"draw_activations": 3, "all": 1}
+    assert job_counts(snakemake(workdir, "-n", "--configfile", cfg).stdout) == {"draw_activations": 3, "build_tables": 1, "all": 1}
     snakemake(workdir, "--cores", "2", "results/figures/activations/casia-b/hrnet", "--configfile", cfg)
     assert len(list((workdir / "results/figures/activations/casia-b/hrnet").glob("*.gif"))) == 1
 

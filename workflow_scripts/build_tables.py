@@ -1,14 +1,16 @@
-"""build_tables rule: results/tables.md, tables.tex and the summary metrics.json."""
+"""build_tables rule: results/tables.md, tables.tex, the summary metrics.json, the comparison figure."""
 
 import sys
 
 from gaitgraph.paper.tables import build_paper_tables
+from gaitgraph.viz.figures import plot_comparison
 
 sys.stderr = open(snakemake.log[0], "w")
 
-build_paper_tables(
+summary = build_paper_tables(
     list(snakemake.input.metrics),
     out_md=snakemake.output.md,
     out_tex=snakemake.output.tex,
     out_json=snakemake.output.summary,
 )
+plot_comparison(summary, snakemake.output.comparison)
