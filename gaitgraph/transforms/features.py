@@ -19,13 +19,14 @@ from gaitgraph.skeleton import Skeleton, get_skeleton
 MODES = ("reference", "corrected")
 
 
-def _forward_diff(v: torch.Tensor, step: int, valid: int) -> torch.Tensor:
-    """``v[:, t + step] - v[:, t]`` for t < T - valid, zero for the last ``valid`` frames. v: (N, T, V)."""
-    out = torch.zeros_like(v)
+def _forward_diff(out: torch.Tensor, v: torch.Tensor, step: int, valid: int) -> None:
+    """``out[:, t] = v[:, t + step] - v[:, t]`` for t < T - valid, zero for the last ``valid`` frames.
+
+    ``out`` and ``v`` are (N, T, V); ``out`` is written in place (it is a channel of the result)."""
     t = v.shape[1]
+    out.zero_()
     if t > valid:
-        out[:, : t - valid] = v[:, step : t - valid + step] - v[:, : t - valid]
-    return out
+        torch.sub(v[:, step : t - valid + step], v[:, : t - valid], out=out[:, : t - valid])
 
 
 def build_input(
@@ -42,23 +43,41 @@ def build_input(
     if not multi_branch:
         return x.permute(0, 3, 1, 2).unsqueeze(1)  # (N, 1, 3, T, V)
 
-    px, py, conf = x.unbind(-1)  # each (N, T, V)
-    zero = torch.zeros_like(px)
+    # Every channel is written once, in place, into the result: one pass over memory per channel
+    # instead of building 15 tensors and stacking them (the feature step dominates batch preparation).
+    n, t, v, _ = x.shape
+    out = x.new_empty(n, 3, 5, t, v)
+    joint, velocity, bone = out.unbind(1)  # each (N, 5, T, V)
+    joint[:, :3].copy_(x.permute(0, 3, 1, 2))  # x, y, conf
+    px, py, conf = joint[:, 0], joint[:, 1], joint[:, 2]  # contiguous (N, T, V) views
     c = skel.center
-    joint = [px, py, conf, px - px[..., c : c + 1], py - py[..., c : c + 1]]
+    torch.sub(px, px[..., c : c + 1], out=joint[:, 3])
+    torch.sub(py, py[..., c : c + 1], out=joint[:, 4])
 
     parents = torch.tensor(skel.parents, device=x.device)
-    bx, by = px - px[..., parents], py - py[..., parents]  # bone to the parent joint; root: 0
-    norm = torch.sqrt(bx**2 + by**2)
+    bx, by = bone[:, 0], bone[:, 1]
+    torch.sub(px, px[..., parents], out=bx)  # bone to the parent joint; root: 0
+    torch.sub(py, py[..., parents], out=by)
+    norm = torch.sqrt(bx * bx + by * by)
 
     if mode == "reference":
         # the original writes Δ1 to channels 0-1 and Δ2 to 3-4 for t < T-2, then overwrites channel 3
         # with conf; the bone's arccos of bx lands in channel 3 and is overwritten by conf as well
-        velocity = [_forward_diff(px, 1, 2), _forward_diff(py, 1, 2), zero, conf, _forward_diff(py, 2, 2)]
-        bone = [bx, by, zero, conf, torch.arccos(by / (norm + 1e-4))]
+        _forward_diff(velocity[:, 0], px, 1, 2)
+        _forward_diff(velocity[:, 1], py, 1, 2)
+        velocity[:, 2].zero_()
+        velocity[:, 3].copy_(conf)
+        _forward_diff(velocity[:, 4], py, 2, 2)
+        bone[:, 2].zero_()
+        bone[:, 3].copy_(conf)
+        torch.arccos(by / (norm + 1e-4), out=bone[:, 4])
     else:
-        velocity = [_forward_diff(px, 1, 1), _forward_diff(py, 1, 1),
-                    _forward_diff(px, 2, 2), _forward_diff(py, 2, 2), conf]
-        bone = [bx, by, norm, torch.atan2(by, bx), conf]
-    branches = [torch.stack(b, dim=1) for b in (joint, velocity, bone)]  # each (N, 5, T, V)
-    return torch.stack(branches, dim=1)  # (N, 3, 5, T, V)
+        _forward_diff(velocity[:, 0], px, 1, 1)
+        _forward_diff(velocity[:, 1], py, 1, 1)
+        _forward_diff(velocity[:, 2], px, 2, 2)
+        _forward_diff(velocity[:, 3], py, 2, 2)
+        velocity[:, 4].copy_(conf)
+        bone[:, 2].copy_(norm)
+        torch.atan2(by, bx, out=bone[:, 3])
+        bone[:, 4].copy_(conf)
+    return out  # (N, 3, 5, T, V)
