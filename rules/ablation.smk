@@ -1,0 +1,231 @@
+"""The ablation study (results/ablation.md, results/figures/ablation.png) and GaitGraph (v1) on CASIA-B.
+
+Neither is part of the default target:
+    snakemake --cores 2 results/ablation.md results/figures/ablation.png     # or: snakemake ablation
+    snakemake --cores 2 gaitgraph1                                           # G1 metrics per seed
+Settings: config "ablation" and "gaitgraph1" (defaults: gaitgraph.paper.ablation when a section is absent);
+docs/ablation.md.
+"""
+
+from gaitgraph.paper.ablation import AblationPlan
+
+PLAN = AblationPlan(config, SEEDS)
+
+
+wildcard_constraints:
+    row=PLAN.row_names(),
+    training=PLAN.training_names(),
+    mode="none|center-scale",
+
+
+# --- ablation ------------------------------------------------------------------------------------
+
+
+rule ablation:
+    """The ablation table and figure."""
+    input:
+        "results/ablation.md",
+        "results/figures/ablation.png",
+
+
+rule ablation_normalize:
+    """The dataset normalized with the mode the workflow does not use (normalization row)."""
+    input:
+        dataset="results/data/converted/{dataset}/{keypoints}",
+    output:
+        dataset=directory("results/ablation/data/{dataset}/{keypoints}/{mode}"),
+    log:
+        "results/logs/ablation_normalize/{dataset}/{keypoints}/{mode}.log",
+    conda:
+        "../envs/torch.yaml"
+    threads: 1
+    resources:
+        mem_mb=6000,
+        runtime=60,
+    shell:
+        "gaitgraph-data normalize --input {input.dataset:q} --output {output.dataset:q}"
+        " --mode {wildcards.mode} > {log:q} 2>&1"
+
+
+rule ablation_train:
+    """One ablation training: base config + the training's overlays (merged into config.yaml)."""
+    input:
+        data=lambda w: PLAN.data(w.dataset, w.keypoints, w.training),
+        configs=lambda w: PLAN.configs(w.dataset, w.training),
+    output:
+        model="results/ablation/{dataset}/{keypoints}/train/{training}/seed{seed}/model.ckpt",
+        history="results/ablation/{dataset}/{keypoints}/train/{training}/seed{seed}/history.csv",
+        config="results/ablation/{dataset}/{keypoints}/train/{training}/seed{seed}/config.yaml",
+    log:
+        "results/logs/ablation_train/{dataset}/{keypoints}/{training}/seed{seed}.log",
+    retries: 2
+    conda:
+        "../envs/torch.yaml"
+    threads: 8
+    resources:
+        mem_mb=12000,
+        runtime=train_runtime,
+        gpu=1,
+    params:
+        hparams=lambda w: PLAN.hparams(w.dataset, w.training),
+        run_dir="results/ablation/{dataset}/{keypoints}/train/{training}/seed{seed}/run",
+        command=None,
+        extra={},
+    script:
+        "../workflow_scripts/train_ablation.py"
+
+
+rule ablation_evaluate:
+    """One row x seed: rank-1 with or without TTA, frames shuffled at test or not."""
+    input:
+        model=lambda w: PLAN.row_model(w.dataset, w.keypoints, w.row, w.seed),
+        data=lambda w: PLAN.row_data(w.dataset, w.keypoints, w.row),
+    output:
+        metrics="results/ablation/{dataset}/{keypoints}/evaluate/{row}/seed{seed}/metrics.json",
+    log:
+        "results/logs/ablation_evaluate/{dataset}/{keypoints}/{row}/seed{seed}.log",
+    conda:
+        "../envs/torch.yaml"
+    threads: 4
+    resources:
+        mem_mb=12000,
+        runtime=120,
+        gpu=1,
+    params:
+        flags=lambda w: PLAN.eval_flags(w.row),
+    shell:
+        "python -m gaitgraph.paper.ablation evaluate --checkpoint {input.model:q} --data {input.data:q}"
+        " --output {output.metrics:q} --row {wildcards.row} --seed {wildcards.seed} {params.flags}"
+        " --device $(python -m gaitgraph.pipeline device) > {log:q} 2>&1"
+
+
+rule build_ablation:
+    """results/ablation.md / .tex / .json: every row, mean +- std over seeds, deltas, n runs."""
+    input:
+        metrics=PLAN.metrics_files(),
+    output:
+        md="results/ablation.md",
+        tex="results/ablation.tex",
+        summary="results/ablation.json",
+    log:
+        "results/logs/build_ablation/ablation.log",
+    localrule: True
+    conda:
+        "../envs/torch.yaml"
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=10,
+    params:
+        default_normalization=PLAN.default_normalization(),
+        rows=[r.name for r in PLAN.rows],
+    script:
+        "../workflow_scripts/build_ablation.py"
+
+
+rule plot_ablation:
+    input:
+        summary="results/ablation.json",
+    output:
+        png="results/figures/ablation.png",
+        pdf="results/figures/ablation.pdf",
+    log:
+        "results/logs/plot_ablation/figure.log",
+    localrule: True
+    conda:
+        "../envs/plot.yaml"
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=10,
+    shell:
+        "python -m gaitgraph.viz.ablation {input.summary:q} {output.png:q} > {log:q} 2>&1"
+
+
+# --- GaitGraph (v1) ------------------------------------------------------------------------------
+
+
+rule gaitgraph1:
+    """GaitGraph v1 evaluations (CASIA-B per seed), for results/tables.md when gaitgraph1/enabled."""
+    input:
+        PLAN.g1_metrics_files(),
+
+
+rule gaitgraph1_train:
+    """Phase 1: 300 epochs at lr 1e-2 (config/train/gaitgraph1.yaml; budget from config)."""
+    input:
+        data="results/data/normalized/{dataset}/{keypoints}",
+        configs=["config/train/gaitgraph1.yaml"],
+    output:
+        model="results/train/{dataset}/{keypoints}/gaitgraph1-phase1/seed{seed}/model.ckpt",
+        history="results/train/{dataset}/{keypoints}/gaitgraph1-phase1/seed{seed}/history.csv",
+        config="results/train/{dataset}/{keypoints}/gaitgraph1-phase1/seed{seed}/config.yaml",
+    log:
+        "results/logs/gaitgraph1_train/{dataset}/{keypoints}/seed{seed}.log",
+    retries: 2
+    conda:
+        "../envs/torch.yaml"
+    threads: 8
+    resources:
+        mem_mb=12000,
+        runtime=train_runtime,
+        gpu=1,
+    params:
+        hparams=lambda w: PLAN.g1_hparams(w.dataset, 1),
+        run_dir="results/train/{dataset}/{keypoints}/gaitgraph1-phase1/seed{seed}/run",
+        command="gaitgraph.training.gaitgraph1",
+        extra=PLAN.g1_extra(),
+    script:
+        "../workflow_scripts/train_ablation.py"
+
+
+rule gaitgraph1_finetune:
+    """Phase 2: 100 epochs at lr 1e-5 from the phase-1 weights (config/train/gaitgraph1_finetune.yaml)."""
+    input:
+        data="results/data/normalized/{dataset}/{keypoints}",
+        configs=["config/train/gaitgraph1.yaml", "config/train/gaitgraph1_finetune.yaml"],
+        init=rules.gaitgraph1_train.output.model,
+    output:
+        model="results/train/{dataset}/{keypoints}/gaitgraph1/seed{seed}/model.ckpt",
+        history="results/train/{dataset}/{keypoints}/gaitgraph1/seed{seed}/history.csv",
+        config="results/train/{dataset}/{keypoints}/gaitgraph1/seed{seed}/config.yaml",
+    log:
+        "results/logs/gaitgraph1_finetune/{dataset}/{keypoints}/seed{seed}.log",
+    retries: 2
+    conda:
+        "../envs/torch.yaml"
+    threads: 8
+    resources:
+        mem_mb=12000,
+        runtime=train_runtime,
+        gpu=1,
+    params:
+        hparams=lambda w: PLAN.g1_hparams(w.dataset, 2),
+        run_dir="results/train/{dataset}/{keypoints}/gaitgraph1/seed{seed}/run",
+        command="gaitgraph.training.gaitgraph1",
+        extra=PLAN.g1_extra(),
+    script:
+        "../workflow_scripts/train_ablation.py"
+
+
+rule gaitgraph1_evaluate:
+    """G1's own evaluation: plain 128-d embeddings (its flip TTA is a no-op on one branch)."""
+    input:
+        model=rules.gaitgraph1_finetune.output.model,
+        data="results/data/normalized/{dataset}/{keypoints}",
+    output:
+        metrics="results/evaluate/{dataset}/{keypoints}/gaitgraph1/seed{seed}/metrics.json",
+    log:
+        "results/logs/gaitgraph1_evaluate/{dataset}/{keypoints}/seed{seed}.log",
+    conda:
+        "../envs/torch.yaml"
+    threads: 4
+    resources:
+        mem_mb=12000,
+        runtime=120,
+        gpu=1,
+    shell:
+        "gaitgraph evaluate --checkpoint {input.model:q} --data {input.data:q}"
+        " --output {output.metrics:q} --method GaitGraph --experiment gaitgraph1"
+        " --seed {wildcards.seed} --no-tta --device $(python -m gaitgraph.pipeline device)"
+        " --quiet > {log:q} 2>&1"
