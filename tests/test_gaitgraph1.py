@@ -167,3 +167,19 @@ def test_a_training_step_decreases_the_loss(tiny_dataset):
         opt.step()
         losses.append(loss.item())
     assert losses[-1] < losses[0], losses
+
+
+def test_gaitgraph1_runs_get_their_own_row_in_the_paper_tables(tmp_path):
+    """Evaluations with method "GaitGraph" / experiment "gaitgraph1" (the workflow's G1 rule) form their own
+    group beside GaitGraph2: mean ± std over seeds with n runs."""
+    from test_paper_tables import build, casia_run, row
+
+    g2 = [casia_run(0, 0), casia_run(0, 1)]
+    g1 = [casia_run(1, 0), casia_run(2, 1)]
+    for m in g1:
+        m.update(method="GaitGraph", experiment="gaitgraph1", tta=False)
+    summary, md, _, _ = build(tmp_path, g2 + g1)
+    bg = row(summary, method="GaitGraph", experiment="gaitgraph1", convention="exclude_identical", condition="BG#1-2")
+    assert bg["n_runs"] == 2 and bg["mean"] == pytest.approx(62.5) and bg["std"] == pytest.approx(17.6777, abs=1e-3)
+    assert row(summary, method="GaitGraph2", convention="exclude_identical", condition="BG#1-2")["mean"] == 100.0
+    assert "GaitGraph / gaitgraph1" in md and "GaitGraph2 / gaitgraph2" in md
