@@ -3,11 +3,11 @@
 Neither is part of the default target:
     snakemake --cores 2 results/ablation.md results/figures/ablation.png     # or: snakemake ablation
     snakemake --cores 2 gaitgraph1                                           # G1 metrics per seed
-Settings: config "ablation" and "gaitgraph1" (defaults: gaitgraph.paper.ablation when a section is absent);
+Settings: config "ablation" and "gaitgraph1" (defaults: gaitgraph.ablation when a section is absent);
 docs/ablation.md.
 """
 
-from gaitgraph.paper.ablation import AblationPlan
+from gaitgraph.ablation import AblationPlan
 
 PLAN = AblationPlan(config, SEEDS)
 

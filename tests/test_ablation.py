@@ -7,15 +7,8 @@ import json
 import pytest
 import yaml
 
-from gaitgraph.paper.ablation import (
-    ROW_BY_NAME,
-    ROWS,
-    TRAININGS,
-    AblationPlan,
-    build_ablation_table,
-    merge_configs,
-    shuffle_frames,
-)
+from gaitgraph.ablation import ROW_BY_NAME, ROWS, TRAININGS, AblationPlan, merge_configs
+from gaitgraph.paper.ablation import build_ablation_table, shuffle_frames
 
 BASE = "config/train/oumvlp.yaml"
 
@@ -55,7 +48,8 @@ def test_overlays_resolve_to_the_intended_differences(tiny_dataset):
     base = got["base"]
     assert hp["base"]["multi_input"] is False and hp["base"]["tta"] is False
     assert base.model.features(_poses()).shape[1:3] == (1, 3)
-    assert {k: (tuple(v) if isinstance(v, (list, tuple)) else float(v)) for k, v in _noise(base.datamodule).items()} == NO_AUG
+    resolved = {k: tuple(v) if isinstance(v, (list, tuple)) else float(v) for k, v in _noise(base.datamodule).items()}
+    assert resolved == NO_AUG
     # + multi-branch: 3 x 5, still no augmentation
     mb = got["multi_branch"]
     assert hp["multi_branch"]["multi_input"] is True and hp["multi_branch"]["tta"] is False
@@ -156,7 +150,8 @@ def test_table_has_means_stds_deltas_and_runs(tmp_path):
     assert [s["row"] for s in summary] == ["base", "multi_branch", "augmentation", "full"]  # table order
     assert by["base"]["columns"]["gaitgraph2 conv."] == {"mean": 42.0, "std": pytest.approx(2.8284271), "n": 2}
     assert by["full"]["n_runs"] == 3 and by["full"]["delta_base"] == pytest.approx(20.0)
-    assert by["multi_branch"]["delta_base"] == pytest.approx(9.0) and by["multi_branch"]["delta_full"] == pytest.approx(-11.0)
+    assert by["multi_branch"]["delta_base"] == pytest.approx(9.0)
+    assert by["multi_branch"]["delta_full"] == pytest.approx(-11.0)
     assert by["augmentation"]["columns"]["gaitgraph2 conv."]["std"] is None
     text = md.read_text()
     assert "42.0 ± 2.8" in text and "62.0 ± 2.0" in text and "+20.0" in text and "−" not in text
@@ -182,6 +177,16 @@ def test_figure(tmp_path):
          "columns": {"p": {"mean": 10.0 + i, "std": 1.0, "n": 2}}} for i, r in enumerate(ROWS)]}
     png, pdf = plot_ablation(summary, tmp_path / "ablation.png")
     assert png.stat().st_size > 1000 and pdf.is_file()
+
+
+def test_the_plan_is_cheap_to_import():
+    """rules/ablation.smk imports gaitgraph.ablation at every Snakemake start: no torch, no numpy."""
+    import subprocess
+    import sys
+
+    code = "import sys, gaitgraph.ablation; print(sorted({'torch', 'numpy', 'pandas'} & set(sys.modules)))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
 
 
 def test_every_row_names_a_training():

@@ -4,7 +4,7 @@
 
 import sys
 
-from gaitgraph.paper.ablation import write_merged_config
+from gaitgraph.ablation import write_merged_config
 from gaitgraph.pipeline import train
 
 extra = {section: dict(values) for section, values in (snakemake.params.extra or {}).items()}

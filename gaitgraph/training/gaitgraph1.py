@@ -329,7 +329,8 @@ def cli(args=None, run: bool = True):
         subclass_mode_data=False,
         seed_everything_default=SEED,
         save_config_kwargs={"overwrite": True},
-        parser_kwargs={"allow_abbrev": False, **{c: {"allow_abbrev": False} for c in ("fit", "validate", "test", "predict")}},
+        parser_kwargs={"allow_abbrev": False,
+                       **{c: {"allow_abbrev": False} for c in ("fit", "validate", "test", "predict")}},
         args=args,
         run=run,
     )
