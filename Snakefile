@@ -23,6 +23,7 @@ include: "rules/data.smk"
 include: "rules/train.smk"
 include: "rules/evaluate.smk"
 include: "rules/paper.smk"
+include: "rules/ablation.smk"
 
 
 rule all:

@@ -35,7 +35,18 @@ def get_metrics_files():
         f"results/evaluate/{p['dataset']}/{p['keypoints']}/pretrained/{p['name']}/metrics.json"
         for p in config.get("pretrained", [])
     ]
-    return ours + pretrained
+    return ours + get_gaitgraph1_metrics_files() + pretrained
+
+
+def get_gaitgraph1_metrics_files():
+    """GaitGraph (v1) evaluations per seed when `gaitgraph1: {enabled: true}` (rules/ablation.smk)."""
+    g1 = config.get("gaitgraph1", {})
+    if not g1.get("enabled", False):
+        return []
+    return [
+        f"results/evaluate/{g1['dataset']}/{g1['keypoints']}/gaitgraph1/seed{seed}/metrics.json"
+        for seed in SEEDS
+    ]
 
 
 def get_history_files():

@@ -117,6 +117,8 @@ def test_dry_run_paper_config_plans_without_the_data(workflow):
     expected = dict(DEFAULT_JOBS, train_model=3 * seeds, evaluate_model=3 * seeds)
     del expected["synthesize_casia_b"], expected["synthesize_oumvlp_pose"]
     expected.update(download_casia_b=1, check_oumvlp_pose=2, draw_activations=3)
+    # GaitGraph (v1) is part of the paper's tables: two training phases and an evaluation per seed
+    expected.update(gaitgraph1_train=seeds, gaitgraph1_finetune=seeds, gaitgraph1_evaluate=seeds)
     assert job_counts(r.stdout) == expected
 
 
