@@ -30,6 +30,7 @@ import numpy as np
 import pandas as pd
 import torch
 
+from gaitgraph.runtime import keep_freed_memory
 from gaitgraph.data.format import load_dataset, write_dataset
 from gaitgraph.skeleton import get_skeleton
 from gaitgraph.transforms.augment import BatchAugment, PadTable, gather_frames, train_frame_index
@@ -123,6 +124,8 @@ def main(argv=None) -> int:
     ap.add_argument("--seconds", type=float, default=3.0, help="minimum timed duration per pipeline")
     args = ap.parse_args(argv)
     torch.set_num_threads(args.threads)
+    malloc = "kept (as the training CLI)" if keep_freed_memory() else "glibc default"
+    print(f"freed memory: {malloc}")
     torch.manual_seed(0)
     random.seed(0)
     np.random.seed(0)

@@ -22,6 +22,7 @@ import time
 import torch
 from torch import nn
 
+from gaitgraph.runtime import keep_freed_memory
 from gaitgraph.models import create_model
 from gaitgraph.models.resgcn import GraphConv, Pointwise
 
@@ -110,6 +111,8 @@ def main() -> None:
     ap.add_argument("--steps", type=int, default=7)
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
+    malloc = "kept (as the training CLI)" if keep_freed_memory() else "glibc default"
+    print(f"freed memory: {malloc}")
     print(f"torch {torch.__version__}, threads {args.threads}, load average {os.getloadavg()}")
     for name in SETTINGS if args.setting == "all" else [args.setting]:
         backbone, skeleton, frames, joints, published = SETTINGS[name]

@@ -30,6 +30,7 @@ from pytorch_lightning.loggers import CSVLogger, TensorBoardLogger
 from pytorch_lightning.plugins.environments import ClusterEnvironment, LightningEnvironment, SLURMEnvironment
 from pytorch_lightning.utilities import rank_zero_info
 
+from gaitgraph.runtime import keep_freed_memory
 from gaitgraph.training.callbacks import AtomicCheckpoint, HistoryWriter
 from gaitgraph.training.datamodule import PoseDataModule
 from gaitgraph.training.module import GaitGraph2
@@ -152,6 +153,7 @@ def main(args=None) -> int:
             print(f"gaitgraph {argv[0]}: not available in this installation ({module} is missing)", file=sys.stderr)
             return 2
         return int(sub.main(argv[1:]) or 0)
+    keep_freed_memory()  # no page faults for every batch's tensors (gaitgraph/runtime.py)
     cli(args)  # None: LightningCLI reads sys.argv itself
     return 0
 

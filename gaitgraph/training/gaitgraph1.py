@@ -43,6 +43,7 @@ import torch
 from torch import nn
 from torch.utils.data import DataLoader
 
+from gaitgraph.runtime import keep_freed_memory
 from gaitgraph.models import create_model
 from gaitgraph.skeleton import get_skeleton
 from gaitgraph.training.datamodule import PoseDataModule, _Collate, _Rows
@@ -337,6 +338,7 @@ def cli(args=None, run: bool = True):
 
 
 def main(args=None) -> int:
+    keep_freed_memory()  # as `gaitgraph fit` (gaitgraph/runtime.py)
     cli(args)
     return 0
 
