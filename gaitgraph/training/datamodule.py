@@ -236,6 +236,8 @@ class PoseDataModule(pl.LightningDataModule):
         if not 0 < frac < 1:
             raise ValueError(f"val_subjects as a fraction must be in (0, 1), got {frac}")
         n = max(1, math.ceil(frac * len(train_subj)))
+        if len(train_subj) >= 4:  # rank-1 among a single identity is always 100 %: hold out two at least
+            n = max(n, 2)
         if n >= len(train_subj):
             raise ValueError(f"val_subjects={frac} would hold out all {len(train_subj)} training subjects")
         rng = np.random.default_rng(self.val_seed)
