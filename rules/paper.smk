@@ -30,7 +30,7 @@ rule build_tables:
         "results/logs/build_tables/tables.log",
     localrule: True
     conda:
-        "../envs/torch.yaml"
+        "../envs/plot.yaml"
     threads: 1
     resources:
         mem_mb=2000,

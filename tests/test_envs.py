@@ -130,7 +130,7 @@ MODULE_PACKAGE = {
 ENV_MODULES = {
     "torch.yaml": ["gaitgraph.cli.main", "gaitgraph.cli.data", "gaitgraph.cli.evaluate", "gaitgraph.paper.tables",
                    "gaitgraph.viz.figures", "gaitgraph.viz.activation"],
-    "plot.yaml": ["gaitgraph.viz.figures"],
+    "plot.yaml": ["gaitgraph.viz.figures", "gaitgraph.paper.tables"],
     "base.yaml": ["gaitgraph.data.download", "gaitgraph.pipeline"],
 }
 

@@ -1,6 +1,22 @@
-"""Rank-1 evaluation: protocols (CASIA-B, OUMVLP-Pose, both conventions each), tables, checkpoint runs."""
+"""Rank-1 evaluation: protocols (CASIA-B, OUMVLP-Pose, both conventions each), tables, checkpoint runs.
 
-from gaitgraph.evaluation.protocols import evaluate, evaluate_casia_b, evaluate_oumvlp
-from gaitgraph.evaluation.run import evaluate_checkpoint
+Attributes are imported on first use, so that ``gaitgraph.evaluation.tables`` (used by the paper
+tables in the small plotting env) does not pull in torch through ``run``.
+"""
 
-__all__ = ["evaluate", "evaluate_casia_b", "evaluate_oumvlp", "evaluate_checkpoint"]
+import importlib
+
+_EXPORTS = {
+    "evaluate": "gaitgraph.evaluation.protocols",
+    "evaluate_casia_b": "gaitgraph.evaluation.protocols",
+    "evaluate_oumvlp": "gaitgraph.evaluation.protocols",
+    "evaluate_checkpoint": "gaitgraph.evaluation.run",
+}
+
+__all__ = list(_EXPORTS)
+
+
+def __getattr__(name):
+    if name not in _EXPORTS:
+        raise AttributeError(f"module 'gaitgraph.evaluation' has no attribute {name!r}")
+    return getattr(importlib.import_module(_EXPORTS[name]), name)
