@@ -30,8 +30,8 @@ import numpy as np
 import pandas as pd
 import torch
 
-from gaitgraph.runtime import keep_freed_memory
 from gaitgraph.data.format import load_dataset, write_dataset
+from gaitgraph.runtime import keep_freed_memory
 from gaitgraph.skeleton import get_skeleton
 from gaitgraph.transforms.augment import BatchAugment, PadTable, gather_frames, train_frame_index
 from gaitgraph.transforms.features import build_input

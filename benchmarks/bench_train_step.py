@@ -22,9 +22,9 @@ import time
 import torch
 from torch import nn
 
-from gaitgraph.runtime import keep_freed_memory
 from gaitgraph.models import create_model
 from gaitgraph.models.resgcn import GraphConv, Pointwise
+from gaitgraph.runtime import keep_freed_memory
 
 SETTINGS = {  # name: (model, skeleton, frames, joints, original seq/s measured on this machine)
     "casia": ("resgcn-n21-r8", "coco17", 60, 17, 59.0),

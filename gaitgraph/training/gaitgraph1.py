@@ -43,8 +43,8 @@ import torch
 from torch import nn
 from torch.utils.data import DataLoader
 
-from gaitgraph.runtime import keep_freed_memory
 from gaitgraph.models import create_model
+from gaitgraph.runtime import keep_freed_memory
 from gaitgraph.skeleton import get_skeleton
 from gaitgraph.training.datamodule import PoseDataModule, _Collate, _Rows
 from gaitgraph.training.losses import gather_with_local_grad
