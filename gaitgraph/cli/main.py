@@ -125,11 +125,13 @@ class GaitGraphCLI(LightningCLI):
             cfg["ckpt_path"] = str(last)
 
 
-def cli(args=None, run: bool = True) -> GaitGraphCLI:
-    """The LightningCLI object (``args``: list of strings or a dict, as LightningCLI takes them)."""
+def cli(args=None, run: bool = True, model_class=GaitGraph2, datamodule_class=PoseDataModule) -> GaitGraphCLI:
+    """The LightningCLI object (``args``: list of strings or a dict, as LightningCLI takes them).
+
+    ``model_class``/``datamodule_class``: GaitGraph (v1) binds its own (``gaitgraph.training.gaitgraph1``)."""
     return GaitGraphCLI(
-        GaitGraph2,
-        PoseDataModule,
+        model_class,
+        datamodule_class,
         subclass_mode_model=False,
         subclass_mode_data=False,
         seed_everything_default=SEED,

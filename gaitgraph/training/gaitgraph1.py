@@ -321,20 +321,9 @@ def flip_tta_embedding(model: nn.Module, x: torch.Tensor) -> torch.Tensor:
 
 def cli(args=None, run: bool = True):
     """``gaitgraph``'s LightningCLI (run folder, auto-resume, checkpoints) bound to ``GaitGraph1``."""
-    from gaitgraph.cli.main import SEED, GaitGraphCLI
+    from gaitgraph.cli.main import cli as gaitgraph_cli
 
-    return GaitGraphCLI(
-        GaitGraph1,
-        GaitGraph1DataModule,
-        subclass_mode_model=False,
-        subclass_mode_data=False,
-        seed_everything_default=SEED,
-        save_config_kwargs={"overwrite": True},
-        parser_kwargs={"allow_abbrev": False,
-                       **{c: {"allow_abbrev": False} for c in ("fit", "validate", "test", "predict")}},
-        args=args,
-        run=run,
-    )
+    return gaitgraph_cli(args, run, model_class=GaitGraph1, datamodule_class=GaitGraph1DataModule)
 
 
 def main(args=None) -> int:
