@@ -1,4 +1,4 @@
-"""``gaitgraph``: LightningCLI for ``fit | validate | test | predict``, plus ``evaluate`` and ``match``.
+"""``gaitgraph``: LightningCLI for ``fit | validate | test | predict``, plus ``evaluate``, ``match`` and ``env``.
 
     gaitgraph fit --config config/train/casia-b.yaml --data.data_path DATA --trainer.default_root_dir RUN
     gaitgraph test --config config/train/casia-b.yaml --data.data_path DATA --ckpt_path RUN/checkpoints/last.ckpt \
@@ -10,7 +10,8 @@ The original flags keep working (``--config``, ``--model.tta True``, ``--data.ke
 
 * run directory ``RUN_DIR = --trainer.default_root_dir``: checkpoints in ``RUN_DIR/checkpoints``
   (``last.ckpt`` every epoch, ``best-*.ckpt`` by ``val_loss``), TensorBoard + CSV logs and the resolved
-  ``config.yaml`` in ``RUN_DIR/logs/version_N``, ``RUN_DIR/history.csv`` (one row per epoch);
+  ``config.yaml`` in ``RUN_DIR/logs/version_N``, ``RUN_DIR/history.csv`` (one row per epoch),
+  ``RUN_DIR/environment.json`` (packages, CUDA, gaitgraph commit; also stored in every checkpoint);
 * auto-resume: ``fit`` without ``--ckpt_path`` continues from ``RUN_DIR/checkpoints/last.ckpt`` when
   it exists (``--auto_resume false`` to start over);
 * inside a Slurm job, no Lightning auto-requeue (the workflow's retries resume the run).
@@ -31,13 +32,13 @@ from pytorch_lightning.plugins.environments import ClusterEnvironment, Lightning
 from pytorch_lightning.utilities import rank_zero_info
 
 from gaitgraph.runtime import keep_freed_memory
-from gaitgraph.training.callbacks import AtomicCheckpoint, HistoryWriter
+from gaitgraph.training.callbacks import AtomicCheckpoint, EnvironmentRecorder, HistoryWriter
 from gaitgraph.training.datamodule import PoseDataModule
 from gaitgraph.training.module import GaitGraph2
 
 SEED = 5318008  # the original's seed_everything_default
 ARCH_KEYS = ("backend_name", "embedding_layer_size", "multi_input", "multi_branch", "features")
-OTHER_COMMANDS = {"evaluate": "gaitgraph.cli.evaluate", "match": "gaitgraph.cli.match"}
+OTHER_COMMANDS = {"evaluate": "gaitgraph.cli.evaluate", "match": "gaitgraph.cli.match", "env": "gaitgraph.cli.env"}
 
 
 def _next_version(log_root: Path) -> int:
@@ -109,6 +110,7 @@ class GaitGraphCLI(LightningCLI):
                     AtomicCheckpoint(dirpath=ckpt_dir, filename="best-epoch{epoch:03d}-val_loss{val_loss:.4f}",
                                      auto_insert_metric_name=False, monitor="val_loss", mode="min", save_top_k=1))
             callbacks.append(HistoryWriter(run_dir / "history.csv"))
+            callbacks.append(EnvironmentRecorder(run_dir / "environment.json"))
         kwargs["callbacks"] = callbacks
         plugins = cfg.get("plugins")
         plugins = [] if plugins is None else list(plugins) if isinstance(plugins, (list, tuple)) else [plugins]
