@@ -91,6 +91,10 @@ def test_fit_test_predict_run_directory(tiny_dataset, tmp_path):
     assert hist["epoch"].tolist() == [0, 1] and hist["val_rank1"].notna().all()
     ckpt = torch.load(last, weights_only=False)
     assert ckpt["hyper_parameters"]["skeleton"] == "coco17" and ckpt["hyper_parameters"]["sequence_length"] == 12
+    # the run records its software environment, in the run folder and in every checkpoint
+    env = json.loads((run / "environment.json").read_text())
+    assert env["packages"]["torch"] == torch.__version__ and env["packages"]["pytorch-lightning"]
+    assert ckpt["environment"]["packages"] == env["packages"]
 
     out = tmp_path / "out"
     cli_main.main(["test", "--config", str(run / "logs" / "version_0" / "config.yaml"), "--ckpt_path", str(last),
@@ -98,6 +102,7 @@ def test_fit_test_predict_run_directory(tiny_dataset, tmp_path):
                    "--trainer.default_root_dir", str(out)])
     doc = json.loads((out / "metrics.json").read_text())
     assert doc["tta"] and doc["conventions"]["exclude_identical"]["mean"] is not None
+    assert doc["environment"]["packages"]["numpy"] == np.__version__
     cli_main.main(["predict", "--config", str(run / "logs" / "version_0" / "config.yaml"), "--ckpt_path", str(last),
                    "--model.tta", "False", "--model.predict_output", str(out / "emb.npz"),
                    "--trainer.default_root_dir", str(out)])

@@ -4,26 +4,19 @@ from __future__ import annotations
 
 import json
 import shutil
-from pathlib import Path
 
 import numpy as np
 import pytest
 
+from conftest import shared_file
 from gaitgraph.cli.data import main as data_main
 from gaitgraph.data.errors import DataError
 from gaitgraph.data.format import load_dataset
 from gaitgraph.data.importers import BODY25, HALPE26, import_poses, remap
 from gaitgraph.skeleton import COCO17, OPENPOSE18
 
-SAMPLES = Path(__file__).parents[2] / "shared" / "samples"
-ALPHAPOSE = SAMPLES / "alphapose-results_MVIG-SJTU-AlphaPose_90c9508.json"
-OPENPOSE = SAMPLES / "openpose_BODY25_1_000000000000_keypoints.json"
-
-
-def sample(path: Path) -> Path:
-    if not path.is_file():
-        pytest.skip(f"shared sample {path.name} not found in {path.parent} (see shared/samples/README.md)")
-    return path
+ALPHAPOSE = "samples/alphapose-results_MVIG-SJTU-AlphaPose_90c9508.json"
+OPENPOSE = "samples/openpose_BODY25_1_000000000000_keypoints.json"
 
 
 def openpose_folder(tmp_path, people_per_frame, name="walk_{:012d}_keypoints.json"):
@@ -45,7 +38,7 @@ def body25_walker(cx, cy=200.0, h=120.0):
 
 
 def test_alphapose_sample_one_walker(tmp_path):
-    path = sample(ALPHAPOSE)
+    path = shared_file(ALPHAPOSE)
     entries = json.loads(path.read_text())
     result = import_poses("alphapose", path, tmp_path / "ap")
     ds = load_dataset(tmp_path / "ap")
@@ -64,7 +57,7 @@ def test_alphapose_sample_one_walker(tmp_path):
 
 
 def test_alphapose_sample_to_openpose18_by_name(tmp_path):
-    path = sample(ALPHAPOSE)
+    path = shared_file(ALPHAPOSE)
     kp = np.asarray(json.loads(path.read_text())[0]["keypoints"], dtype=np.float32).reshape(17, 3)
     import_poses("alphapose", path, tmp_path / "ap18", skeleton="openpose18")
     pose = load_dataset(tmp_path / "ap18").poses[0]
@@ -77,7 +70,7 @@ def test_alphapose_sample_to_openpose18_by_name(tmp_path):
 
 
 def test_openpose_sample_body25_mapped_by_name(tmp_path):
-    path = sample(OPENPOSE)
+    path = shared_file(OPENPOSE)
     values = json.loads(path.read_text())["people"][0]["pose_keypoints_2d"]
     assert len(values) == 75
     # the sample is one frame of one person: alone it is a one-frame track, which is dropped
@@ -107,7 +100,7 @@ def test_openpose_sample_body25_mapped_by_name(tmp_path):
 
 
 def test_openpose_sample_to_coco17(tmp_path):
-    path = sample(OPENPOSE)
+    path = shared_file(OPENPOSE)
     folder = tmp_path / "json"
     folder.mkdir()
     for f in range(10):
@@ -121,7 +114,7 @@ def test_openpose_sample_to_coco17(tmp_path):
 
 
 def test_cli_rejects_body25_declared_as_coco18(tmp_path, capsys):
-    path = sample(OPENPOSE)
+    path = shared_file(OPENPOSE)
     rc = data_main(["import", "openpose", "--input", str(path), "--output", str(tmp_path / "x"), "--layout", "coco18", "--quiet"])
     err = capsys.readouterr().err
     assert rc == 2 and "75 values per person = BODY_25" in err and "--layout body25" in err
@@ -264,7 +257,7 @@ def test_openpose_unknown_json_shape_and_unknown_counts(tmp_path):
 def test_cli_takes_the_skeleton_from_a_checkpoint(tmp_path, capsys):
     from gaitgraph.checkpoints import ModelSpec, save_checkpoint
 
-    path = sample(ALPHAPOSE)
+    path = shared_file(ALPHAPOSE)
     spec = ModelSpec(backbone="resgcn-n21-r8", skeleton="openpose18", sequence_length=30)
     ckpt = save_checkpoint(tmp_path / "m.ckpt", spec.create_model(), spec)
     out = tmp_path / "ap"

@@ -1,15 +1,14 @@
 """Model registry, ResGCN structure (parameter counts, state-dict names), graph partitions, ST-GCN."""
 
-from pathlib import Path
 
 import pytest
 import torch
 
+from conftest import shared_file
 from gaitgraph.models import create_model, list_models
 from gaitgraph.models.graph import distance_partitions
 from gaitgraph.models.resgcn import GraphConv
 
-REFERENCE = Path(__file__).parents[2] / "shared" / "reference"
 n_params = lambda m: sum(p.numel() for p in m.parameters() if p.requires_grad)  # noqa: E731
 
 
@@ -46,9 +45,7 @@ def test_unknown_model_lists_the_known_ones():
 
 
 def _key_file(name):
-    path = REFERENCE / name
-    if not path.is_file():
-        pytest.skip(f"{path} not found")
+    path = shared_file(f"reference/{name}")
     rows = [line.split("\t") for line in path.read_text().splitlines() if line and not line.startswith("#")]
     return {k.removeprefix("backbone."): tuple(int(d) for d in shape.strip("(),").split(",") if d.strip()) for k, shape, _ in rows}
 

@@ -166,3 +166,20 @@ def test_published_numbers_are_sourced_data():
     unverified = [p for p in PUBLISHED if not p.verified]
     assert [(p.method, p.dataset) for p in unverified] == [("GaitGraph2", "oumvlp-pose")]
     assert {p.values["NM"] for p in published("oumvlp-pose", "openpose", "opengait") if p.layout == "openpose18"} == {49.02}
+
+
+def test_software_environments_are_listed_once_with_their_run_counts(tmp_path):
+    env_a = {"python": "3.11.7", "packages": {"torch": "2.13.0+cpu", "numpy": "2.4.6"}, "cuda": None,
+             "gaitgraph": {"version": "0.1.0", "commit": "a" * 40, "dirty": False}}
+    env_b = {**env_a, "packages": {"torch": "2.13.0", "numpy": "2.4.6"}, "cuda": "13.0", "gpu": "NVIDIA H200"}
+    runs = [casia_run(0, s) | {"environment": env_a, "training_environment": env_b} for s in (0, 1)]
+    runs.append(casia_run(1, 2) | {"environment": env_a})  # e.g. an original checkpoint: no training record
+    summary, md, _, on_disk = build(tmp_path, runs)
+    section = md[md.index("## Software environment"):]
+    assert section.count("torch 2.13.0+cpu") == 1 and section.count("NVIDIA H200") == 1
+    cells = [[c.strip() for c in line.strip("|").split("|")] for line in section.splitlines() if line.startswith("|")]
+    assert ["evaluation", "3", "gaitgraph 0.1.0 @ aaaaaaaaaa · python 3.11.7 · torch 2.13.0+cpu · numpy 2.4.6 · no CUDA"] in cells
+    assert ["training", "1", "not recorded"] in cells
+    assert ["training", "2", "gaitgraph 0.1.0 @ aaaaaaaaaa · python 3.11.7 · torch 2.13.0 · numpy 2.4.6 · CUDA 13.0 · NVIDIA H200"] in cells
+    assert sorted((e["role"], e["runs"]) for e in on_disk["environments"]) == [
+        ("evaluation", 3), ("training", 1), ("training", 2)]

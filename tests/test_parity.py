@@ -1,21 +1,20 @@
 """Parity with the original GaitGraph2: the shared reference fixture, and an original-format
 OUMVLP-Pose checkpoint (resgcn-n51-r4, 18 joints, length 30) written and read back."""
 
-from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
 
 import gaitgraph
+from conftest import shared_file
 from gaitgraph.checkpoints import ModelSpec, load_model, save_checkpoint
 from gaitgraph.skeleton import OPENPOSE18
 from gaitgraph.transforms.features import build_input
 from gaitgraph.transforms.sequence import fill_missing_joints, to_length
 
-SHARED = Path(__file__).parents[2] / "shared"
-FIXTURE = SHARED / "fixtures" / "gaitgraph2_reference_casia-b_n21-r8.pt"
-OUMVLP_KEYS = SHARED / "reference" / "checkpoint_keys_gaitgraph2_oumvlp_resgcn-n51-r4_openpose18.txt"
+FIXTURE = "fixtures/gaitgraph2_reference_casia-b_n21-r8.pt"
+OUMVLP_KEYS = "reference/checkpoint_keys_gaitgraph2_oumvlp_resgcn-n51-r4_openpose18.txt"
 
 
 def rel_err(a, b):
@@ -26,9 +25,7 @@ def rel_err(a, b):
 
 @pytest.fixture(scope="module")
 def reference(tmp_path_factory):
-    if not FIXTURE.is_file():
-        pytest.skip(f"{FIXTURE} not found (see shared/fixtures/README.md)")
-    ref = torch.load(FIXTURE, weights_only=True)
+    ref = torch.load(shared_file(FIXTURE), weights_only=True)
     path = tmp_path_factory.mktemp("ckpt") / "gaitgraph2_casia-b.ckpt"
     torch.save(ref["checkpoint"], path)  # the original Lightning checkpoint, as a file
     return ref, path
@@ -51,9 +48,7 @@ def test_reference_fixture_spec(reference):
 
 
 def _key_file():
-    if not OUMVLP_KEYS.is_file():
-        pytest.skip(f"{OUMVLP_KEYS} not found")
-    rows = [line.split("\t") for line in OUMVLP_KEYS.read_text().splitlines() if line and not line.startswith("#")]
+    rows = [line.split("\t") for line in shared_file(OUMVLP_KEYS).read_text().splitlines() if line and not line.startswith("#")]
     return {key: shape for key, shape, _ in rows}
 
 

@@ -25,7 +25,6 @@ from __future__ import annotations
 import csv
 import functools
 import json
-import math
 import os
 import re
 from dataclasses import dataclass, field

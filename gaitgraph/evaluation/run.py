@@ -17,6 +17,7 @@ import numpy as np
 import torch
 
 from gaitgraph.data.format import load_dataset
+from gaitgraph.environment import describe
 from gaitgraph.evaluation.protocols import DATASETS, evaluate
 from gaitgraph.evaluation.tables import write_json_atomic, write_tables
 
@@ -25,17 +26,23 @@ class EvaluationError(ValueError):
     """An evaluation that cannot run as asked (wrong dataset, split, skeleton); the message says why."""
 
 
-def config_hash(checkpoint: str | os.PathLike) -> tuple[str, str]:
+def load_checkpoint_dict(checkpoint: str | os.PathLike) -> dict | None:
+    """The checkpoint as a dict when it loads without pickle (GaitGraph v1 files may not)."""
+    try:
+        ckpt = torch.load(Path(checkpoint), map_location="cpu", weights_only=True)
+    except Exception:
+        return None
+    return ckpt if isinstance(ckpt, dict) else None
+
+
+def config_hash(checkpoint: str | os.PathLike, ckpt: dict | None = None) -> tuple[str, str]:
     """SHA-256 of the checkpoint's ``hyper_parameters`` (canonical JSON) or, without them, of the file.
 
     Returns ``(hex digest, "hyper_parameters" | "file")``: two checkpoints of one configuration share
-    the first kind of hash whatever their weights.
+    the first kind of hash whatever their weights. ``ckpt``: the checkpoint already loaded.
     """
     path = Path(checkpoint)
-    try:
-        ckpt = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception:  # e.g. GaitGraph v1 files holding an argparse Namespace: hash the bytes
-        ckpt = None
+    ckpt = load_checkpoint_dict(path) if ckpt is None else ckpt
     hp = ckpt.get("hyper_parameters") if isinstance(ckpt, dict) else None
     if isinstance(hp, dict) and hp:
         text = json.dumps(hp, sort_keys=True, default=str, separators=(",", ":"))
@@ -90,7 +97,8 @@ def evaluate_checkpoint(
     embeddings = embed(loaded, sequences, tta=tta, batch_size=batch_size, device=device, progress=progress)
     result = evaluate(np.asarray(embeddings), table, dataset)
 
-    digest, hash_source = config_hash(checkpoint)
+    ckpt = load_checkpoint_dict(checkpoint)
+    digest, hash_source = config_hash(checkpoint, ckpt)
     metrics = {
         "dataset": dataset,
         "keypoints": ds.meta.get("keypoints"),
@@ -109,6 +117,8 @@ def evaluate_checkpoint(
         "experiment": experiment,
         "seed": seed,
         "num_sequences": int(len(table)),
+        "environment": describe(),  # what evaluated
+        "training_environment": (ckpt or {}).get("environment"),  # what trained (our checkpoints carry it)
         **result,
     }
     output_json = Path(output_json)

@@ -51,7 +51,9 @@ def evaluate_row(checkpoint, data_dir, output_json, *, row: str, seed: int | Non
 
     from gaitgraph.checkpoints import load_model
     from gaitgraph.data.format import load_dataset
+    from gaitgraph.environment import describe
     from gaitgraph.evaluation.protocols import evaluate
+    from gaitgraph.evaluation.run import load_checkpoint_dict
     from gaitgraph.inference import embed_batch, prepare_sequences
 
     ds = load_dataset(data_dir)
@@ -80,7 +82,8 @@ def evaluate_row(checkpoint, data_dir, output_json, *, row: str, seed: int | Non
         "data": str(data_dir), "split": "test", "checkpoint": str(checkpoint), "backbone": spec.backbone,
         "tta": bool(tta), "test_shuffle": bool(test_shuffle), "embedding_dim": int(emb.shape[1]),
         "method": "GaitGraph2", "experiment": f"ablation/{row}", "ablation_row": row, "seed": seed,
-        "num_sequences": int(len(table)), **result,
+        "num_sequences": int(len(table)), "environment": describe(),
+        "training_environment": (load_checkpoint_dict(checkpoint) or {}).get("environment"), **result,
     }
     write_json_atomic(output_json, metrics)
     return metrics

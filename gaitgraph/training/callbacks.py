@@ -1,7 +1,9 @@
-"""Callbacks: the run's ``history.csv`` (one row per epoch, survives resumes), SWA as in PL 1.5, atomic checkpoints."""
+"""Callbacks: the run's ``history.csv`` (one row per epoch, survives resumes), its software environment,
+SWA as in PL 1.5, atomic checkpoints."""
 
 from __future__ import annotations
 
+import json
 import math
 import os
 from pathlib import Path
@@ -57,6 +59,37 @@ class HistoryWriter(pl.Callback):
         tmp = self.path.with_suffix(".csv.tmp")
         pd.DataFrame(self.rows, columns=list(HISTORY_COLUMNS)).to_csv(tmp, index=False)
         tmp.replace(self.path)
+
+
+class EnvironmentRecorder(pl.Callback):
+    """Records the software environment of a run (``gaitgraph.environment.describe``): written to
+    ``RUN_DIR/environment.json`` when fitting starts (a resumed run appends its record under
+    ``resumed``) and stored as ``environment`` in every checkpoint, so an exported ``model.ckpt`` says
+    which packages trained it."""
+
+    def __init__(self, path: str | Path):
+        self.path = Path(path)
+        self.record: dict | None = None
+
+    def setup(self, trainer, pl_module, stage: str) -> None:
+        from gaitgraph.environment import describe
+
+        self.record = describe()
+        if stage != "fit" or not trainer.is_global_zero:
+            return
+        doc = json.loads(self.path.read_text()) if self.path.is_file() else None
+        if isinstance(doc, dict) and "packages" in doc:
+            doc.setdefault("resumed", []).append(self.record)
+        else:
+            doc = dict(self.record)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = self.path.with_suffix(".json.tmp")
+        tmp.write_text(json.dumps(doc, indent=1) + "\n")
+        tmp.replace(self.path)
+
+    def on_save_checkpoint(self, trainer, pl_module, checkpoint: dict) -> None:
+        if self.record is not None:
+            checkpoint["environment"] = self.record
 
 
 class StochasticWeightAveraging(_SWA):

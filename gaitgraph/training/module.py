@@ -31,6 +31,7 @@ import pytorch_lightning as pl
 import torch
 from pytorch_lightning.utilities import rank_zero_info
 
+from gaitgraph.environment import describe
 from gaitgraph.models import create_model
 from gaitgraph.skeleton import get_skeleton
 from gaitgraph.training.losses import contrastive_val_loss, supcon_loss
@@ -242,7 +243,8 @@ class GaitGraph2(pl.LightningModule):
             doc = {
                 "dataset": dm.dataset_name, "keypoints": meta.get("keypoints"), "skeleton": self.skeleton.name,
                 "synthetic": bool(meta.get("synthetic", False)), "checkpoint": self.trainer.ckpt_path,
-                "tta": bool(self.hparams.tta), "backend_name": self.hparams.backend_name, **result,
+                "tta": bool(self.hparams.tta), "backend_name": self.hparams.backend_name,
+                "environment": describe(), **result,
             }
             path = Path(self.hparams.metrics_path)
             path.parent.mkdir(parents=True, exist_ok=True)
