@@ -21,7 +21,7 @@
 3. ``gaittr_input`` as above.
 
 Every random value is drawn first (``GaitTRAugment.draw``) and then applied (``apply``), so a per-sample
-oracle can replay the same draws (``tests/test_gaittr_pipeline.py``).
+oracle can replay the same draws (``tests/test_method_transforms.py``).
 """
 
 from __future__ import annotations
