@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 import torch
 
+from conftest import relative_error as rel
 from gaitgraph.checkpoints import CheckpointError
 from gaitgraph.methods import gaitmixer
 from gaitgraph.methods.common import dropped_rows
@@ -18,11 +19,6 @@ from gaitgraph.transforms.gaitmixer import three_window_index
 HERE = Path(__file__).parent / "fixtures" / "gaitmixer"
 CKPT = HERE / "gaitmixer_random.pth"
 TOL = 1e-4  # relative, the tolerance
-
-
-def rel(a, b) -> float:
-    a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
-    return float(np.linalg.norm(a - b) / np.linalg.norm(b))
 
 
 @pytest.fixture(scope="module")

@@ -8,18 +8,13 @@ import numpy as np
 import pytest
 import torch
 
-from conftest import shared_file
+from conftest import relative_error as rel, shared_file
 from gaitgraph.checkpoints import CheckpointError
 from gaitgraph.methods import gaittr
 from gaitgraph.methods.common import dropped_rows
 from gaitgraph.transforms.gaittr import gaittr_input
 
 TOL = 1e-4  # relative, the tolerance
-
-
-def rel(a, b) -> float:
-    a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
-    return float(np.linalg.norm(a - b) / np.linalg.norm(b))
 
 
 @pytest.fixture(scope="module")
@@ -88,6 +83,7 @@ def test_checkpoint_file_loads_with_weights_only(fixture, tmp_path):
 
 def test_other_files_raise_checkpoint_errors_naming_the_file(fixture, tmp_path):
     assert not gaittr.is_checkpoint({"state_dict": {}}) and not gaittr.is_checkpoint(fixture["checkpoint"]["model"])
+    assert not gaittr.is_checkpoint({"model": {k: 1 for k in fixture["checkpoint"]["model"]}})  # not tensors
     bad = tmp_path / "plain.pth"
     torch.save(fixture["checkpoint"]["model"], bad)  # the state dict without FastPoseGait's wrapper
     with pytest.raises(CheckpointError, match=r"plain\.pth: not a FastPoseGait GaitTR checkpoint"):

@@ -9,7 +9,9 @@ import numpy as np
 import torch
 from torch import nn
 
+from gaitgraph.checkpoints import CheckpointError
 from gaitgraph.inference import check_sequences
+from gaitgraph.skeleton import Skeleton, get_skeleton, skeleton_for_joints
 
 
 @dataclass
@@ -22,6 +24,18 @@ class LoadedMethodModel:
     options: dict = field(default_factory=dict)  # pipeline settings (e.g. num_frames, min_length, features mode)
     source: str = "<checkpoint dict>"  # the file it came from
     info: dict = field(default_factory=dict)  # extra checkpoint fields (e.g. FastPoseGait's iteration)
+
+
+def weights_skeleton(joints: int, skeleton: str | None, name: str) -> Skeleton:
+    """The skeleton of weights made for ``joints`` joints: ``skeleton`` if given (checked), else the layout with
+    that many joints; ``CheckpointError`` naming the file (``name``) otherwise."""
+    try:
+        skel = get_skeleton(skeleton) if skeleton else skeleton_for_joints(joints)
+    except ValueError as e:
+        raise CheckpointError(f"{name}: {e}") from None
+    if skel.num_joints != joints:
+        raise CheckpointError(f"{name}: skeleton {skel.name} has {skel.num_joints} joints, the weights {joints}")
+    return skel
 
 
 def prepare(loaded: LoadedMethodModel, raw_sequences: Sequence, method: str, device) -> tuple[list[torch.Tensor], torch.device]:

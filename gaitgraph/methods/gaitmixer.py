@@ -27,9 +27,8 @@ import numpy as np
 import torch
 
 from gaitgraph.checkpoints import CheckpointError, load_weights, read_checkpoint
-from gaitgraph.methods.common import LoadedMethodModel, prepare
+from gaitgraph.methods.common import LoadedMethodModel, prepare, weights_skeleton
 from gaitgraph.models import create_model
-from gaitgraph.skeleton import get_skeleton, skeleton_for_joints
 from gaitgraph.transforms.augment import gather_frames
 from gaitgraph.transforms.gaitmixer import NUM_FRAMES, network_input, three_window_index
 
@@ -64,12 +63,7 @@ def _arguments(state: dict, name: str, skeleton: str | None, num_frames: int, nu
     joints = state["spatial_pos_embed"].shape[1]
     depth = len({int(m.group(1)) for k in state if (m := re.match(r"spatial_blocks\.(\d+)\.norm1\.weight$", k))})
     convs = sorted({int(m.group(1)) for k in state if (m := re.match(r"conv(\d+)\.bn\.weight$", k))})
-    try:
-        skel = get_skeleton(skeleton) if skeleton else skeleton_for_joints(joints)
-    except ValueError as e:
-        raise CheckpointError(f"{name}: {e}") from None
-    if skel.num_joints != joints:
-        raise CheckpointError(f"{name}: skeleton {skel.name} has {skel.num_joints} joints, the weights {joints}")
+    skel = weights_skeleton(joints, skeleton, name)
     hidden = state["spatial_blocks.0.mlp.fc1.weight"].shape[0] if depth else 2 * spatial_dim
     return dict(
         skeleton=skel.name, in_channels=int(in_channels), embedding_dim=int(state["head.1.weight"].shape[0]),

@@ -28,9 +28,8 @@ import numpy as np
 import torch
 
 from gaitgraph.checkpoints import CheckpointError, load_weights, read_checkpoint
-from gaitgraph.methods.common import LoadedMethodModel, prepare
+from gaitgraph.methods.common import LoadedMethodModel, prepare, weights_skeleton
 from gaitgraph.models import create_model
-from gaitgraph.skeleton import get_skeleton, skeleton_for_joints
 from gaitgraph.transforms.gaittr import MODES, gaittr_input
 
 NAME = "gaittr"
@@ -44,7 +43,8 @@ _SIGNATURE = ("data_bn.weight", "backbone.0.tcn.conv.weight", "backbone.0.st.att
 
 def _weights(ckpt: dict) -> dict | None:
     state = ckpt.get("model") if isinstance(ckpt, dict) else None
-    return state if isinstance(state, dict) and all(k in state for k in _SIGNATURE) else None
+    ok = isinstance(state, dict) and all(isinstance(state.get(k), torch.Tensor) for k in _SIGNATURE)
+    return state if ok else None
 
 
 def is_checkpoint(ckpt: dict) -> bool:
@@ -60,12 +60,7 @@ def _arguments(state: dict, name: str, skeleton: str | None) -> dict:
     if rest:
         raise CheckpointError(f"{name}: data_bn has {state['data_bn.weight'].shape[0]} channels, not a multiple of {c0}")
     blocks = sorted({int(m.group(1)) for k in state if (m := re.match(r"backbone\.(\d+)\.st\.bn\.weight$", k))})
-    try:
-        skel = get_skeleton(skeleton) if skeleton else skeleton_for_joints(joints)
-    except ValueError as e:
-        raise CheckpointError(f"{name}: {e}") from None
-    if skel.num_joints != joints:
-        raise CheckpointError(f"{name}: skeleton {skel.name} has {skel.num_joints} joints, the weights {joints}")
+    skel = weights_skeleton(joints, skeleton, name)
     return dict(
         skeleton=skel.name, in_channels=int(c0), kernel_size=int(kernel), embedding_dim=int(state["fcn.weight"].shape[0]),
         channels=tuple(int(state[f"backbone.{i}.st.bn.weight"].shape[0]) for i in blocks),
