@@ -73,7 +73,12 @@ class LoadedModel:
     spec: ModelSpec
 
 
-def _load(path_or_dict: Any, map_location: Any) -> tuple[dict, str]:
+def read_checkpoint(path_or_dict: Any, map_location: Any = "cpu") -> tuple[dict, str]:
+    """``torch.load(..., weights_only=True)`` of a checkpoint file -> (dict, name for messages).
+
+    A dict passes through (named ``<checkpoint dict>``); anything unreadable or not a dict raises
+    :class:`CheckpointError` naming the file.
+    """
     if isinstance(path_or_dict, dict):
         return path_or_dict, "<checkpoint dict>"
     path = Path(path_or_dict)
@@ -207,24 +212,30 @@ def load_model(path_or_dict, *, map_location="cpu", backbone=None, skeleton=None
     ``backbone`` / ``skeleton`` / ``sequence_length`` override or check what the checkpoint says;
     weights that do not fit raise :class:`CheckpointError`.
     """
-    ckpt, name = _load(path_or_dict, map_location)
+    ckpt, name = read_checkpoint(path_or_dict, map_location)
     state, hp, source = _split_format(ckpt, name)
     spec = spec_from_state(state, hp, source, name, backbone=backbone, skeleton=skeleton, sequence_length=sequence_length)
-    model = spec.create_model()
+    model = load_weights(spec.create_model(), state, name, spec.backbone)
+    return LoadedModel(model.eval(), spec)
+
+
+def load_weights(model: nn.Module, state: dict, name: str, what: str) -> nn.Module:
+    """``model.load_state_dict(state, strict=True)`` after checking names and shapes; a mismatch raises
+    :class:`CheckpointError` naming the file (``name``), the network (``what``) and the first differences."""
     expected = model.state_dict()
     missing = sorted(set(expected) - set(state))
     unexpected = sorted(set(state) - set(expected))
     if missing or unexpected:
         raise CheckpointError(
-            f"{name}: weights do not match {spec.backbone} ({len(missing)} missing, e.g. {missing[:3]}; "
+            f"{name}: weights do not match {what} ({len(missing)} missing, e.g. {missing[:3]}; "
             f"{len(unexpected)} unexpected, e.g. {unexpected[:3]})"
         )
     wrong = [f"{k}: expects {tuple(v.shape)}, checkpoint has {tuple(state[k].shape)}"
              for k, v in expected.items() if tuple(state[k].shape) != tuple(v.shape)]
     if wrong:
-        raise CheckpointError(f"{name}: {len(wrong)} tensors have the wrong shape for {spec.backbone}: {'; '.join(wrong[:3])}")
+        raise CheckpointError(f"{name}: {len(wrong)} tensors have the wrong shape for {what}: {'; '.join(wrong[:3])}")
     model.load_state_dict(state, strict=True)
-    return LoadedModel(model.eval(), spec)
+    return model
 
 
 def _lightning_version() -> str:

@@ -43,8 +43,11 @@ def embed_batch(model: nn.Module, spec: ModelSpec, x: torch.Tensor, tta: bool = 
     return torch.cat(model(model_input(spec, variants)).chunk(3), dim=1)  # (N, 3D)
 
 
-def _check(sequences: Sequence, spec: ModelSpec) -> list[torch.Tensor]:
-    joints = get_skeleton(spec.skeleton).num_joints
+def check_sequences(sequences: Sequence, skeleton: str) -> list[torch.Tensor]:
+    """Raw (T, V, 3) arrays or tensors -> float32 CPU tensors; a bad one raises a one-line ``ValueError``
+    naming its index (wrong shape for ``skeleton``, no frames, NaN or inf)."""
+    skel = get_skeleton(skeleton)
+    joints = skel.num_joints
     out = []
     for i, seq in enumerate(sequences):
         if isinstance(seq, torch.Tensor):
@@ -52,7 +55,7 @@ def _check(sequences: Sequence, spec: ModelSpec) -> list[torch.Tensor]:
         else:  # a copy: read-only arrays (memory maps) are fine too
             seq = torch.tensor(np.asarray(seq, dtype=np.float32))
         if seq.dim() != 3 or seq.shape[1:] != (joints, 3):
-            raise ValueError(f"sequence {i}: expected shape (T, {joints}, 3) for {spec.skeleton}, got {tuple(seq.shape)}")
+            raise ValueError(f"sequence {i}: expected shape (T, {joints}, 3) for {skel.name}, got {tuple(seq.shape)}")
         if seq.shape[0] == 0:
             raise ValueError(f"sequence {i}: has no frames (T = 0)")
         if not torch.isfinite(seq).all():
@@ -63,7 +66,7 @@ def _check(sequences: Sequence, spec: ModelSpec) -> list[torch.Tensor]:
 
 def prepare_sequences(sequences: Sequence, spec: ModelSpec) -> torch.Tensor:
     """Raw (T, V, 3) sequences -> (N, L, V, 3): the original test pipeline up to the features."""
-    seqs = _check(sequences, spec)
+    seqs = check_sequences(sequences, spec.skeleton)
     if spec.skeleton == "openpose18":  # the original NormalizeEmpty, test/val only
         seqs = [fill_missing_joints(s) for s in seqs]
     length = spec.sequence_length

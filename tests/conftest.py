@@ -23,6 +23,12 @@ from gaitgraph.skeleton import get_skeleton
 SHARED = Path(os.environ.get("GAITGRAPH_SHARED") or Path(__file__).resolve().parents[2] / "shared")
 
 
+def relative_error(ours, reference) -> float:
+    """||ours - reference|| / ||reference|| in float64 (the parity tests' measure)."""
+    a, b = np.asarray(ours, dtype=np.float64), np.asarray(reference, dtype=np.float64)
+    return float(np.linalg.norm(a - b) / np.linalg.norm(b))
+
+
 def shared_file(relative: str) -> Path:
     """``SHARED / relative``; skips the calling test, naming the file, when it is not there."""
     path = SHARED / relative

@@ -1,27 +1,37 @@
-"""Model registry, ResGCN structure (parameter counts, state-dict names), graph partitions, ST-GCN."""
+"""Model registry, ResGCN structure (parameter counts, state-dict names), graph partitions, ST-GCN,
+and the peers' networks (GaitTR, GaitMixer): every registered model on a tiny batch, names/shapes/counts."""
 
 
 import pytest
 import torch
 
 from conftest import shared_file
-from gaitgraph.models import create_model, list_models
+from gaitgraph.models import create_model, list_models, model_defaults
 from gaitgraph.models.graph import distance_partitions
 from gaitgraph.models.resgcn import GraphConv
 
 n_params = lambda m: sum(p.numel() for p in m.parameters() if p.requires_grad)  # noqa: E731
+GRAPH_MODELS = [n for n in list_models() if n.startswith(("resgcn-", "stgcn"))]  # any branches x channels, stride 4
 
 
 @pytest.mark.parametrize("name", list_models())
 def test_every_model_embeds_a_tiny_batch(name):
+    """The shared interface: (N, I, C, T, V) -> (N, D); forward_features -> a per-joint map (N, F, T', V)."""
     torch.manual_seed(0)
-    model = create_model(name, skeleton="openpose18", num_branches=2, in_channels=3, embedding_dim=16).eval()
-    x = torch.randn(2, 2, 3, 8, 18)
+    graph = name in GRAPH_MODELS
+    d = model_defaults(name)
+    branches, channels = (2, 3) if graph else (d["num_branches"], d["in_channels"])  # graph models take any
+    model = create_model(name, skeleton="openpose18", num_branches=branches, in_channels=channels, embedding_dim=16).eval()
+    frames = getattr(model, "num_frames", 8)  # GaitMixer takes a fixed number of frames
+    x = torch.randn(2, branches, channels, frames, 18)
     with torch.no_grad():
         feats, emb = model.forward_features(x), model(x)
-    assert feats.shape == (2, 256, 2, 18)  # total temporal stride 4
+    assert feats.dim() == 4 and feats.shape[:2] == (2, model.num_features) and feats.shape[3] == 18
     assert emb.shape == (2, 16) and torch.isfinite(emb).all()
-    assert model.fcn.in_features == 256 and model.fcn.out_features == 16
+    assert (emb[0] - emb[1]).abs().max() > 0  # the two samples give different embeddings
+    if graph:
+        assert feats.shape == (2, 256, 2, 18)  # total temporal stride 4
+        assert model.fcn.in_features == 256 and model.fcn.out_features == 16
 
 
 @pytest.mark.parametrize(
@@ -42,12 +52,51 @@ def test_parameter_counts_match_the_original(name, skeleton, branches, channels,
 def test_unknown_model_lists_the_known_ones():
     with pytest.raises(ValueError, match="resgcn-n21-r8"):
         create_model("resgcn-n22-r8")
+    with pytest.raises(ValueError, match="gaitmixer"):
+        model_defaults("gait-mixer")
+
+
+@pytest.mark.parametrize(
+    "name, skeleton, expected",
+    [("gaittr", "coco17", 512_010), ("gaitmixer", "coco17", 166_304)],  # FastPoseGait / exitudio CASIA-B settings
+)
+def test_peer_parameter_counts_match_the_references(name, skeleton, expected):
+    assert n_params(create_model(name, skeleton=skeleton)) == expected
+
+
+@pytest.mark.parametrize(
+    "name, bad, message",
+    [
+        ("gaittr", dict(num_branches=3), "num_branches=3"),
+        ("gaittr", dict(channels=(60, 64)), "divisible by num_heads"),
+        ("gaitmixer", dict(num_branches=2), "num_branches=2"),
+        ("gaitmixer", dict(num_frames=20), "num_frames >= kernel_frames"),
+        ("gaitmixer", dict(spatial_dim=30), "divisible by num_heads"),
+    ],
+)
+def test_peer_networks_reject_arguments_that_do_not_fit(name, bad, message):
+    with pytest.raises(ValueError, match=message):
+        create_model(name, **bad)
+
+
+def test_defaults_are_per_model_and_keep_the_resgcn_ones():
+    assert model_defaults("resgcn-n21-r8") == dict(skeleton="coco17", num_branches=3, in_channels=5, embedding_dim=128)
+    assert model_defaults("gaittr")["in_channels"] == 10 and model_defaults("gaitmixer")["in_channels"] == 2
+    assert create_model("resgcn-n21-r8").num_branches == 3  # the registry-wide defaults still hold
+
+
+def test_peer_networks_check_their_input():
+    with pytest.raises(ValueError, match=r"\(N, 1, 10, T, 17\)"):
+        create_model("gaittr")(torch.randn(2, 1, 3, 8, 17))
+    with pytest.raises(ValueError, match="exactly 60 frames"):
+        create_model("gaitmixer")(torch.randn(2, 1, 2, 61, 17))
 
 
 def _key_file(name):
     path = shared_file(f"reference/{name}")
     rows = [line.split("\t") for line in path.read_text().splitlines() if line and not line.startswith("#")]
-    return {k.removeprefix("backbone."): tuple(int(d) for d in shape.strip("(),").split(",") if d.strip()) for k, shape, _ in rows}
+    prefix = "backbone." if "gaitgraph2" in name else ""  # GaitGraph2's LightningModule wraps the network
+    return {k.removeprefix(prefix): tuple(int(d) for d in shape.strip("(),").split(",") if d.strip()) for k, shape, _ in rows}
 
 
 @pytest.mark.parametrize(
@@ -55,6 +104,8 @@ def _key_file(name):
     [
         ("resgcn-n21-r8", "coco17", "checkpoint_keys_gaitgraph2_casia-b_resgcn-n21-r8_coco17.txt"),
         ("resgcn-n51-r4", "openpose18", "checkpoint_keys_gaitgraph2_oumvlp_resgcn-n51-r4_openpose18.txt"),
+        ("gaittr", "coco17", "checkpoint_keys_gaittr_casia-b.txt"),  # FastPoseGait checkpoint['model']
+        ("gaitmixer", "coco17", "checkpoint_keys_gaitmixer_casia-b.txt"),  # exitudio plain state dict
     ],
 )
 def test_state_dict_names_and_shapes_equal_the_original(name, skeleton, key_file):

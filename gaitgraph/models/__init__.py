@@ -3,12 +3,16 @@
 Variants are data. ResGCN ``nXX`` (bottleneck) and ``bXX`` (basic) give the number of modules per
 stage ``structure = (s0, s1, s2, s3)`` (ResGCNv1, ``gaitgraph2.md`` §4); ``rN`` the bottleneck
 reduction. GaitGraph2 uses ``resgcn-n21-r8`` (CASIA-B) and ``resgcn-n51-r4`` (OUMVLP-Pose),
-GaitGraph v1 ``resgcn-n39-r8``; ``stgcn`` is the ST-GCN ablation backbone.
+GaitGraph v1 ``resgcn-n39-r8``; ``stgcn`` is the ST-GCN ablation backbone. ``gaittr`` (FastPoseGait's
+GaitTR, one stream of 10 channels) and ``gaitmixer`` (exitudio/GaitMixer, one stream of (x, y), exactly 60
+frames) register their own defaults for the common arguments (``model_defaults(name)``).
 """
 
 from functools import partial
 
-from gaitgraph.models.registry import create_model, list_models, register_model
+from gaitgraph.models.gaitmixer import GaitMixer
+from gaitgraph.models.gaittr import GaitTR
+from gaitgraph.models.registry import create_model, list_models, model_defaults, register_model
 from gaitgraph.models.resgcn import ResGCN
 from gaitgraph.models.stgcn import STGCN
 
@@ -32,6 +36,8 @@ for _depth, _structure in RESGCN_STRUCTURES.items():
     else:
         register_model(f"resgcn-{_depth}", partial(ResGCN, _structure, "basic", 1))
 register_model("stgcn", STGCN)
+register_model("gaittr", GaitTR, num_branches=1, in_channels=10)
+register_model("gaitmixer", GaitMixer, num_branches=1, in_channels=2)
 
 
 def parse_resgcn_name(name: str) -> tuple[tuple[int, ...], str, int]:
@@ -44,4 +50,7 @@ def parse_resgcn_name(name: str) -> tuple[tuple[int, ...], str, int]:
     return RESGCN_STRUCTURES[parts[1]], block, reduction
 
 
-__all__ = ["create_model", "list_models", "register_model", "parse_resgcn_name", "ResGCN", "STGCN"]
+__all__ = [
+    "create_model", "list_models", "model_defaults", "register_model", "parse_resgcn_name",
+    "ResGCN", "STGCN", "GaitTR", "GaitMixer",
+]
