@@ -319,7 +319,7 @@ def test_full_run_writes_tables_and_figures(finished_run):
         assert re.search(rf"{re.escape(ds)}.*{kp}|{kp}.*{re.escape(ds)}", tables, re.I | re.S), (ds, kp)
     for condition in ("NM#5-6", "BG#1-2", "CL#1-2"):
         assert condition in tables
-    assert elapsed < 600, f"embedded default took {elapsed:.0f} s (budget 600 s)"
+    # the 10-minute budget is a speed target: benchmarks/bench_pipeline.py measures it (no timed tests)
 
 
 @pytest.mark.slow
@@ -337,8 +337,7 @@ def test_second_run_does_nothing_fast(finished_run):
     r = snakemake(workdir, "-n")
     elapsed = time.monotonic() - start
     assert NOTHING_TO_BE_DONE in r.stdout + r.stderr
-    print(f"\nno-op dry run: {elapsed:.1f} s")
-    assert elapsed < 15  # the issue asks < 3 s; this machine is shared, so the bound is loose
+    print(f"\nno-op dry run: {elapsed:.1f} s")  # speed: benchmarks/bench_pipeline.py
 
 
 def _pending(table: pd.DataFrame) -> set[str]:
