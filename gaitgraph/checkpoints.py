@@ -211,20 +211,26 @@ def load_model(path_or_dict, *, map_location="cpu", backbone=None, skeleton=None
     state, hp, source = _split_format(ckpt, name)
     spec = spec_from_state(state, hp, source, name, backbone=backbone, skeleton=skeleton, sequence_length=sequence_length)
     model = spec.create_model()
+    load_weights(model, state, name, spec.backbone)
+    return LoadedModel(model.eval(), spec)
+
+
+def load_weights(model: nn.Module, state: dict, name: str, what: str) -> None:
+    """``model.load_state_dict(state, strict=True)``, with a :class:`CheckpointError` naming the file and
+    the first missing, unexpected or wrongly shaped tensors where they do not fit ``what``."""
     expected = model.state_dict()
     missing = sorted(set(expected) - set(state))
     unexpected = sorted(set(state) - set(expected))
     if missing or unexpected:
         raise CheckpointError(
-            f"{name}: weights do not match {spec.backbone} ({len(missing)} missing, e.g. {missing[:3]}; "
+            f"{name}: weights do not match {what} ({len(missing)} missing, e.g. {missing[:3]}; "
             f"{len(unexpected)} unexpected, e.g. {unexpected[:3]})"
         )
-    wrong = [f"{k}: expects {tuple(v.shape)}, checkpoint has {tuple(state[k].shape)}"
-             for k, v in expected.items() if tuple(state[k].shape) != tuple(v.shape)]
+    wrong = [f"{k}: expects {tuple(v.shape)}, checkpoint has {tuple(getattr(state[k], 'shape', ()))}"
+             for k, v in expected.items() if tuple(getattr(state[k], "shape", ())) != tuple(v.shape)]
     if wrong:
-        raise CheckpointError(f"{name}: {len(wrong)} tensors have the wrong shape for {spec.backbone}: {'; '.join(wrong[:3])}")
+        raise CheckpointError(f"{name}: {len(wrong)} tensors have the wrong shape for {what}: {'; '.join(wrong[:3])}")
     model.load_state_dict(state, strict=True)
-    return LoadedModel(model.eval(), spec)
 
 
 def _lightning_version() -> str:

@@ -3,11 +3,13 @@
 Variants are data. ResGCN ``nXX`` (bottleneck) and ``bXX`` (basic) give the number of modules per
 stage ``structure = (s0, s1, s2, s3)`` (ResGCNv1, ``gaitgraph2.md`` §4); ``rN`` the bottleneck
 reduction. GaitGraph2 uses ``resgcn-n21-r8`` (CASIA-B) and ``resgcn-n51-r4`` (OUMVLP-Pose),
-GaitGraph v1 ``resgcn-n39-r8``; ``stgcn`` is the ST-GCN ablation backbone.
+GaitGraph v1 ``resgcn-n39-r8``; ``stgcn`` is the ST-GCN ablation backbone. ``gpgait`` is GPGait as in
+FastPoseGait (COCO-17 only, 3 branches x 2 channels, part embeddings (N, 256, 19); ``gpgait.py``).
 """
 
 from functools import partial
 
+from gaitgraph.models.gpgait import GPGait
 from gaitgraph.models.registry import create_model, list_models, register_model
 from gaitgraph.models.resgcn import ResGCN
 from gaitgraph.models.stgcn import STGCN
@@ -32,6 +34,7 @@ for _depth, _structure in RESGCN_STRUCTURES.items():
     else:
         register_model(f"resgcn-{_depth}", partial(ResGCN, _structure, "basic", 1))
 register_model("stgcn", STGCN)
+register_model("gpgait", GPGait, in_channels=2, embedding_dim=256)
 
 
 def parse_resgcn_name(name: str) -> tuple[tuple[int, ...], str, int]:
@@ -44,4 +47,4 @@ def parse_resgcn_name(name: str) -> tuple[tuple[int, ...], str, int]:
     return RESGCN_STRUCTURES[parts[1]], block, reduction
 
 
-__all__ = ["create_model", "list_models", "register_model", "parse_resgcn_name", "ResGCN", "STGCN"]
+__all__ = ["create_model", "list_models", "register_model", "parse_resgcn_name", "ResGCN", "STGCN", "GPGait"]
