@@ -13,7 +13,8 @@ dtype, in the reference's order of operations (it runs numpy on the stored float
   reference; a frame whose joints all share one y (e.g. no detection at all) becomes NaN there.
 * :func:`hod_features` (``HOD_MultiInput``): 6 channels per joint: x, y, bone x, bone y (joint minus its
   connected joint), the joint's angle (law of cosines, in [0, pi]), 0. Confidence is dropped; NaN -> 0.
-* :func:`gpgait_input`: raw pixel (..., T, V, 3) -> the network's (..., 6, T, V) float32 input.
+* :func:`gpgait_input`: raw pixel (..., T, V, 3) -> the network's (..., 6, T, V) float32 input
+  (:func:`hod_input` for poses already rescaled).
 """
 
 from __future__ import annotations
@@ -110,7 +111,7 @@ def hod_features(x: torch.Tensor) -> torch.Tensor:
     if x.shape[-2] != len(BONE_TO):
         raise ValueError(f"HOD features need COCO-17 poses (..., 17, C), got {tuple(x.shape)}")
     bone = x - x[..., list(BONE_TO), :]
-    angle = torch.empty(x.shape[:-1], dtype=x.dtype)
+    angle = torch.empty(x.shape[:-1], dtype=x.dtype, device=x.device)
     for j, (c, a, *b) in enumerate(ANGLES):
         if b:
             angle[..., j] = _law_of_cosines(x[..., c, :], x[..., a, :], x[..., b[0], :])
@@ -130,5 +131,9 @@ def gpgait_input(poses, affine: str | None = None, height: float = 225.0) -> tor
     x = as_float(poses)
     if affine is not None:
         x = spine_vertical(x, affine)
-    feats = hod_features(rescale_center(x, height)).to(torch.float32)  # (..., T, V, 6)
-    return feats.movedim(-1, -3)
+    return hod_input(rescale_center(x, height))
+
+
+def hod_input(x: torch.Tensor) -> torch.Tensor:
+    """Rescaled poses (..., T, V, >=2) -> HOD features as the network's (..., 6, T, V) float32 input."""
+    return hod_features(x).to(torch.float32).movedim(-1, -3)
