@@ -17,13 +17,18 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+import yaml
+from pytorch_metric_learning.samplers import MPerClassSampler
 
 from gaitgraph.checkpoints import CheckpointError
 from gaitgraph.methods import gpgait
 from gaitgraph.models import create_model
+from gaitgraph.training.part_losses import PartCrossEntropy, PartTripletLoss
+from gaitgraph.transforms.gpgait_augment import GPGaitAugment
 from gaitgraph.transforms.hod import gpgait_input
 
 FIXTURE = Path(__file__).parent / "fixtures" / "gpgait_fastposegait_casia-b.pt.xz"
+CONFIGS = Path(__file__).parents[1] / "config" / "methods" / "gpgait"
 RTOL = 1e-4  # relative error allowed on embeddings (float32 rounding of a different summation order)
 VARIANTS = {"casia_b": None, "affine": "reference"}
 
@@ -189,3 +194,29 @@ def test_sequences_are_checked_one_line_naming_the_sequence(loaded):
     with pytest.raises(ValueError, match="batch_size"):
         gpgait.embed(loaded, [good], batch_size=0)
     assert gpgait.embed(loaded, []).shape == (0, 256, 19)
+
+
+@pytest.mark.parametrize("name, params", [("casia-b", 3_654_810), ("oumvlp", 32_479_008)])
+def test_method_configs_build_what_they_name(name, params):
+    cfg = yaml.safe_load((CONFIGS / f"{name}.yaml").read_text())
+    assert cfg["method"] == gpgait.NAME
+    model = create_model(gpgait.NAME, **cfg["model"])
+    assert sum(p.numel() for p in model.parameters()) == params
+    assert gpgait.DATASET_CONFIGS[name]["num_classes"] == cfg["model"]["num_classes"]
+    assert bool(gpgait.DATASET_CONFIGS[name]["affine"]) == (cfg["input"]["affine"] is not None)
+    tr = cfg["train"]
+    GPGaitAugment(affine=cfg["input"]["affine"], height=cfg["input"]["rescale_height"], **tr["augment"])
+    PartTripletLoss(margin=tr["losses"]["triplet"]["margin"], hard=tr["losses"]["triplet"]["hard"])
+    PartCrossEntropy(scale=tr["losses"]["cross_entropy"]["scale"], label_smoothing=tr["losses"]["cross_entropy"]["label_smoothing"])
+    weight = torch.nn.Parameter(torch.zeros(1))  # the schedule, not the network, is under test here
+    opt = torch.optim.Adam([weight], lr=tr["optimizer"]["lr"], weight_decay=tr["optimizer"]["weight_decay"])
+    sched = {k: v for k, v in tr["scheduler"].items() if k != "name"}
+    lrs = []
+    one_cycle = torch.optim.lr_scheduler.OneCycleLR(opt, **sched)
+    for _ in range(3):
+        lrs.append(opt.param_groups[0]["lr"])
+        opt.step()
+        one_cycle.step()
+    assert lrs[0] == pytest.approx(sched["max_lr"] / sched["div_factor"]) and lrs[2] > lrs[0]
+    p, k = tr["sampler"]["identities"], tr["sampler"]["sequences_per_identity"]
+    MPerClassSampler(np.repeat(np.arange(p + 1), k), m=k, batch_size=p * k)
