@@ -207,7 +207,8 @@ def test_method_configs_build_what_they_name(name, params):
     tr = cfg["train"]
     GPGaitAugment(affine=cfg["input"]["affine"], height=cfg["input"]["rescale_height"], **tr["augment"])
     PartTripletLoss(margin=tr["losses"]["triplet"]["margin"], hard=tr["losses"]["triplet"]["hard"])
-    PartCrossEntropy(scale=tr["losses"]["cross_entropy"]["scale"], label_smoothing=tr["losses"]["cross_entropy"]["label_smoothing"])
+    ce = tr["losses"]["cross_entropy"]
+    PartCrossEntropy(scale=ce["scale"], label_smoothing=ce["label_smoothing"])
     weight = torch.nn.Parameter(torch.zeros(1))  # the schedule, not the network, is under test here
     opt = torch.optim.Adam([weight], lr=tr["optimizer"]["lr"], weight_decay=tr["optimizer"]["weight_decay"])
     sched = {k: v for k, v in tr["scheduler"].items() if k != "name"}

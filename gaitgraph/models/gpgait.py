@@ -49,7 +49,8 @@ BODY_PARTITIONS = {  # indices into BODY
 }
 COCO_STREAMS = (("part_2", 2), ("part_2_2", 3), ("part_3_1", 4), ("backbone", 0))  # output order
 BODY_STREAMS = (("part_2", 2), ("backbone", 0))
-NUM_PARTS = 2 * sum(len(COCO_PARTITIONS[lv]) for _, lv in COCO_STREAMS) + sum(len(BODY_PARTITIONS[lv]) for _, lv in BODY_STREAMS)
+NUM_PARTS = (2 * sum(len(COCO_PARTITIONS[lv]) for _, lv in COCO_STREAMS)  # pose, bone: 8 each
+             + sum(len(BODY_PARTITIONS[lv]) for _, lv in BODY_STREAMS))  # angle: 3
 
 
 def body_skeleton() -> Skeleton:
@@ -201,11 +202,12 @@ class GPGait(nn.Module):
         channels = tuple(int(c) for c in channels)
         name = get_skeleton(skeleton).name
         if name != "coco17":
-            raise ValueError(f"gpgait takes COCO-17 poses (its graphs, parts and angles are COCO-17's), got skeleton {name!r}")
+            raise ValueError(f"gpgait takes COCO-17 poses (its graphs, parts, angles), got skeleton {name!r}")
         if num_branches != 3:
             raise ValueError(f"gpgait has 3 branches (pose, bone, angle), got num_branches={num_branches}")
         if in_channels != 2 or channels[0] != 2:
-            raise ValueError(f"gpgait takes 2 channels per branch (x, y), got in_channels={in_channels}, channels[0]={channels[0]}")
+            raise ValueError(f"gpgait takes 2 channels per branch (x, y), got in_channels={in_channels}, "
+                             f"channels[0]={channels[0]}")
         if not 1 <= share_num < len(channels) - 1:
             raise ValueError(f"share_num must be in 1..{len(channels) - 2} for channels {list(channels)}, got {share_num}")
         if embedding_dim < 1 or num_classes < 1:
@@ -236,7 +238,8 @@ class GPGait(nn.Module):
         elif x.dim() == 5 and x.shape[-1] == 1:  # the reference's (N, 6, T, V, M=1)
             x = x[..., 0]
         if x.dim() != 4 or x.shape[1] != 6 or x.shape[-1] != 17:
-            raise ValueError(f"gpgait expects (N, 6, T, 17), (N, 6, T, 17, 1) or (N, 3, 2, T, 17) input, got {tuple(x.shape)}")
+            raise ValueError(f"gpgait expects (N, 6, T, 17), (N, 6, T, 17, 1) or (N, 3, 2, T, 17) input, "
+                             f"got {tuple(x.shape)}")
         return x
 
     def forward_features(self, x: torch.Tensor, lengths: list[int] | None = None) -> torch.Tensor:

@@ -22,7 +22,8 @@ def register_model(name: str, builder: Callable[..., nn.Module], **defaults) -> 
         raise ValueError(f"model {name!r} is registered twice")
     unknown = set(defaults) - set(COMMON_DEFAULTS)
     if unknown:
-        raise ValueError(f"model {name!r}: defaults only for {', '.join(COMMON_DEFAULTS)}, got {', '.join(sorted(unknown))}")
+        known = ", ".join(COMMON_DEFAULTS)
+        raise ValueError(f"model {name!r}: defaults only for {known}, got {', '.join(sorted(unknown))}")
     _MODELS[name] = (builder, defaults)
 
 

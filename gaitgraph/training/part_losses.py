@@ -46,7 +46,8 @@ class PartTripletLoss(nn.Module):
 
     def forward(self, embeddings: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
         if embeddings.ndim != 3 or embeddings.shape[0] != labels.shape[0]:
-            raise ValueError(f"expected (N, D, P) features and N labels, got {tuple(embeddings.shape)}, {tuple(labels.shape)}")
+            raise ValueError(f"expected (N, D, P) features and N labels, "
+                             f"got {tuple(embeddings.shape)}, {tuple(labels.shape)}")
         triplets = None if self.hard else all_triplets(labels)
         per_part = []
         for p in range(embeddings.shape[2]):
