@@ -230,8 +230,8 @@ def load_weights(model: nn.Module, state: dict, name: str, what: str) -> nn.Modu
             f"{name}: weights do not match {what} ({len(missing)} missing, e.g. {missing[:3]}; "
             f"{len(unexpected)} unexpected, e.g. {unexpected[:3]})"
         )
-    wrong = [f"{k}: expects {tuple(v.shape)}, checkpoint has {tuple(state[k].shape)}"
-             for k, v in expected.items() if tuple(state[k].shape) != tuple(v.shape)]
+    wrong = [f"{k}: expects {tuple(v.shape)}, checkpoint has {tuple(getattr(state[k], 'shape', ()))}"
+             for k, v in expected.items() if tuple(getattr(state[k], "shape", ())) != tuple(v.shape)]
     if wrong:
         raise CheckpointError(f"{name}: {len(wrong)} tensors have the wrong shape for {what}: {'; '.join(wrong[:3])}")
     model.load_state_dict(state, strict=True)

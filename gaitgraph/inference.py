@@ -43,24 +43,26 @@ def embed_batch(model: nn.Module, spec: ModelSpec, x: torch.Tensor, tta: bool = 
     return torch.cat(model(model_input(spec, variants)).chunk(3), dim=1)  # (N, 3D)
 
 
-def check_sequences(sequences: Sequence, skeleton: str) -> list[torch.Tensor]:
-    """Raw (T, V, 3) arrays or tensors -> float32 CPU tensors; a bad one raises a one-line ``ValueError``
-    naming its index (wrong shape for ``skeleton``, no frames, NaN or inf)."""
+def check_sequences(sequences: Sequence, skeleton: str, keep_float64: bool = False) -> list[torch.Tensor]:
+    """Raw (T, V, 3) arrays or tensors -> CPU float32 tensor copies (float64 kept if asked); a bad one raises a
+    one-line ``ValueError`` naming its index (wrong shape for ``skeleton``, no frames, NaN or inf)."""
     skel = get_skeleton(skeleton)
     joints = skel.num_joints
     out = []
     for i, seq in enumerate(sequences):
-        if isinstance(seq, torch.Tensor):
-            seq = seq.detach().to(torch.float32)
-        else:  # a copy: read-only arrays (memory maps) are fine too
-            seq = torch.tensor(np.asarray(seq, dtype=np.float32))
+        try:
+            seq = seq.detach() if isinstance(seq, torch.Tensor) else torch.tensor(np.asarray(seq))
+        except (TypeError, ValueError, RuntimeError) as e:
+            raise ValueError(f"sequence {i}: not a numeric array ({str(e).splitlines()[0]})") from None
+        dtype = torch.float64 if keep_float64 and seq.dtype == torch.float64 else torch.float32
+        seq = seq.to("cpu", dtype, copy=True)  # a copy: read-only arrays (memory maps) are fine too
         if seq.dim() != 3 or seq.shape[1:] != (joints, 3):
             raise ValueError(f"sequence {i}: expected shape (T, {joints}, 3) for {skel.name}, got {tuple(seq.shape)}")
         if seq.shape[0] == 0:
             raise ValueError(f"sequence {i}: has no frames (T = 0)")
         if not torch.isfinite(seq).all():
             raise ValueError(f"sequence {i}: contains NaN or inf")
-        out.append(seq.cpu())
+        out.append(seq)
     return out
 
 

@@ -3,6 +3,7 @@ name, checked against the references' own loss formulas (written here from their
 
 from __future__ import annotations
 
+import importlib
 from pathlib import Path
 
 import pytest
@@ -18,7 +19,7 @@ RECIPES = sorted((REPO / "config" / "methods").glob("*/*.yaml"))
 
 
 def test_there_is_a_recipe_per_method():
-    assert {p.parent.name for p in RECIPES} >= {"gaittr", "gaitmixer"}
+    assert {p.parent.name for p in RECIPES} >= {"gaittr", "gaitmixer", "gpgait"}
 
 
 @pytest.mark.parametrize("path", RECIPES, ids=lambda p: f"{p.parent.name}/{p.stem}")
@@ -31,8 +32,14 @@ def test_every_recipe_loads_builds_its_model_and_its_losses(path):
     model = create_model(m["name"], **args)
     assert model.in_channels == m["in_channels"]
     for entry in recipe["loss"] + [e for alt in recipe.get("loss_alternatives", {}).values() for e in alt]:
-        loss, _ = metric_learning(entry)
-        assert isinstance(loss, torch.nn.Module)
+        assert "pml" in entry or "impl" in entry, f"loss {entry['name']!r} names no implementation"
+        if "pml" in entry:
+            loss, _ = metric_learning(entry)
+            assert isinstance(loss, torch.nn.Module)
+        if "impl" in entry:  # our own loss class (e.g. GPGait's per-part losses)
+            module, _, name = entry["impl"]["class"].rpartition(".")
+            loss = getattr(importlib.import_module(module), name)(**entry["impl"].get("args", {}))
+            assert isinstance(loss, torch.nn.Module)
 
 
 def test_gaittr_recipe_values():

@@ -14,7 +14,13 @@ n_params = lambda m: sum(p.numel() for p in m.parameters() if p.requires_grad)  
 GRAPH_MODELS = [n for n in list_models() if n.startswith(("resgcn-", "stgcn"))]  # any branches x channels, stride 4
 
 
-@pytest.mark.parametrize("name", list_models())
+# networks whose input is fixed by their design: tiny arguments, input shape, embedding shape
+FIXED_INPUT = {
+    "gpgait": (dict(channels=(2, 8, 8, 16), share_num=2, embedding_dim=16, num_classes=5), (2, 6, 8, 17), (2, 16, 19)),
+}
+
+
+@pytest.mark.parametrize("name", [n for n in list_models() if n not in FIXED_INPUT])
 def test_every_model_embeds_a_tiny_batch(name):
     """The shared interface: (N, I, C, T, V) -> (N, D); forward_features -> a per-joint map (N, F, T', V)."""
     torch.manual_seed(0)
@@ -34,6 +40,22 @@ def test_every_model_embeds_a_tiny_batch(name):
         assert model.fcn.in_features == 256 and model.fcn.out_features == 16
 
 
+@pytest.mark.parametrize("name", sorted(FIXED_INPUT))
+def test_every_fixed_input_model_embeds_a_tiny_batch_and_rejects_other_inputs(name):
+    assert set(FIXED_INPUT) <= set(list_models())
+    kwargs, in_shape, out_shape = FIXED_INPUT[name]
+    torch.manual_seed(0)
+    model = create_model(name, **kwargs).eval()
+    x = torch.randn(in_shape)
+    with torch.no_grad():
+        emb = model(x)
+        assert model.forward_features(x).shape[0] == in_shape[0]
+    assert emb.shape == out_shape and torch.isfinite(emb).all()
+    for misfit in (dict(skeleton="openpose18"), dict(num_branches=2), dict(in_channels=3)):
+        with pytest.raises(ValueError, match=name):
+            create_model(name, **kwargs, **misfit)
+
+
 @pytest.mark.parametrize(
     "name, skeleton, branches, channels, expected",
     [
@@ -42,6 +64,7 @@ def test_every_model_embeds_a_tiny_batch(name):
         ("resgcn-n51-r4", "openpose18", 1, 3, 645_638),  # OUMVLP ablation, single branch
         ("resgcn-n39-r8", "coco17", 1, 3, 319_530),  # GaitGraph v1
         ("resgcn-n21-r8", "coco17", 1, 15, 255_782),  # GaitGraph2's broken single-branch default
+        ("gpgait", "coco17", 3, 2, 3_654_810),  # FastPoseGait GPGait, CASIA-B config
     ],
 )
 def test_parameter_counts_match_the_original(name, skeleton, branches, channels, expected):
@@ -106,6 +129,7 @@ def _key_file(name):
         ("resgcn-n51-r4", "openpose18", "checkpoint_keys_gaitgraph2_oumvlp_resgcn-n51-r4_openpose18.txt"),
         ("gaittr", "coco17", "checkpoint_keys_gaittr_casia-b.txt"),  # FastPoseGait checkpoint['model']
         ("gaitmixer", "coco17", "checkpoint_keys_gaitmixer_casia-b.txt"),  # exitudio plain state dict
+        ("gpgait", "coco17", "checkpoint_keys_gpgait_casia-b.txt"),
     ],
 )
 def test_state_dict_names_and_shapes_equal_the_original(name, skeleton, key_file):

@@ -1,6 +1,6 @@
 """Methods beside GaitGraph/GaitGraph2, each with its reference's test-time side in one module.
 
-Every method module (``gaittr``, ``gaitmixer``) exposes the same small interface:
+Every method module (``gaittr``, ``gaitmixer``, ``gpgait``) exposes the same small interface:
 
 * ``NAME`` (registry name), ``TITLE`` (human-readable), ``CITATION`` (paper + reference code);
 * ``is_checkpoint(ckpt: dict) -> bool``: whether a loaded checkpoint dict is in the reference's format

@@ -5,13 +5,15 @@ stage ``structure = (s0, s1, s2, s3)`` (ResGCNv1, ``gaitgraph2.md`` §4); ``rN``
 reduction. GaitGraph2 uses ``resgcn-n21-r8`` (CASIA-B) and ``resgcn-n51-r4`` (OUMVLP-Pose),
 GaitGraph v1 ``resgcn-n39-r8``; ``stgcn`` is the ST-GCN ablation backbone. ``gaittr`` (FastPoseGait's
 GaitTR, one stream of 10 channels) and ``gaitmixer`` (exitudio/GaitMixer, one stream of (x, y), exactly 60
-frames) register their own defaults for the common arguments (``model_defaults(name)``).
+frames) register their own defaults for the common arguments (``model_defaults(name)``). ``gpgait`` is GPGait as in
+FastPoseGait (COCO-17 only, 3 branches x 2 channels, part embeddings (N, 256, 19); ``gpgait.py``).
 """
 
 from functools import partial
 
 from gaitgraph.models.gaitmixer import GaitMixer
 from gaitgraph.models.gaittr import GaitTR
+from gaitgraph.models.gpgait import GPGait
 from gaitgraph.models.registry import create_model, list_models, model_defaults, register_model
 from gaitgraph.models.resgcn import ResGCN
 from gaitgraph.models.stgcn import STGCN
@@ -38,6 +40,7 @@ for _depth, _structure in RESGCN_STRUCTURES.items():
 register_model("stgcn", STGCN)
 register_model("gaittr", GaitTR, num_branches=1, in_channels=10)
 register_model("gaitmixer", GaitMixer, num_branches=1, in_channels=2)
+register_model("gpgait", GPGait, in_channels=2, embedding_dim=256)
 
 
 def parse_resgcn_name(name: str) -> tuple[tuple[int, ...], str, int]:
@@ -52,5 +55,5 @@ def parse_resgcn_name(name: str) -> tuple[tuple[int, ...], str, int]:
 
 __all__ = [
     "create_model", "list_models", "model_defaults", "register_model", "parse_resgcn_name",
-    "ResGCN", "STGCN", "GaitTR", "GaitMixer",
+    "ResGCN", "STGCN", "GaitTR", "GaitMixer", "GPGait",
 ]
