@@ -251,3 +251,23 @@ def test_normalization_keeps_the_protocol_columns(tree, tmp_path):
     norm = load_dataset(normalize_dataset(ds.path, tmp_path / "norm", "center-scale"))
     assert norm.meta["version"] == 2 and norm.meta["dataset"] == "gait3d"
     assert norm.sequences.role.tolist() == ds.sequences.role.tolist() and norm.sequences.key.equals(ds.sequences.key)
+
+
+def test_gaitgraph_evaluate_on_the_twin_writes_retrieval_metrics(tmp_path):
+    torch = pytest.importorskip("torch")
+    from gaitgraph.checkpoints import ModelSpec, save_checkpoint
+    from gaitgraph.cli.evaluate import main as evaluate_main
+
+    torch.manual_seed(0)
+    spec = ModelSpec(backbone="resgcn-n21-r8", skeleton="coco17", sequence_length=16)
+    ckpt = save_checkpoint(tmp_path / "model.ckpt", spec.create_model().eval(), spec)
+    data = convert_gait3d(synthesize_gait3d(tmp_path / "g", subjects=6, progress=False, frames=(20, 30)), tmp_path / "c",
+                          synthetic=True, progress=False)
+    out = tmp_path / "eval" / "metrics.json"
+    assert evaluate_main(["--checkpoint", str(ckpt), "--data", str(data), "--output", str(out), "--quiet"]) == 0
+    m = json.loads(out.read_text())
+    conv = m["conventions"]["official"]
+    assert m["dataset"] == "gait3d" and conv["kind"] == "retrieval" and set(conv["metrics"]) == {
+        "rank1", "rank5", "rank10", "mAP", "mINP"}
+    assert conv["num_probe"] == 2 and conv["mean"] == conv["metrics"]["rank1"]
+    assert "| Rank-1 | Rank-5 | Rank-10 |" in (tmp_path / "eval" / "metrics.md").read_text()

@@ -15,6 +15,7 @@ from gaitgraph.data.errors import DataError, MissingReleaseError
 from gaitgraph.data.format import UNKNOWN_SUBJECT, load_dataset
 from gaitgraph.data.grew import convert_grew, evaluate_grew, heldout_subjects
 from gaitgraph.data.info import dataset_info
+from gaitgraph.data.synthetic_wild import synthesize_grew
 from gaitgraph.evaluation.grew import HEADER, read_submission, score_submission, submission_rows, write_submission
 from gaitgraph.evaluation.protocols import evaluate
 
@@ -201,3 +202,18 @@ def test_synthetic_twin_round_trip_and_its_submission_scores_against_the_truth(t
     path = write_submission(tmp_path / "GREW.csv", emb, t)
     assert score_submission(path, root / "SYNTHETIC_probe_subjects.csv") == {"rank1": 100.0, "rank5": 100.0,
                                                                              "rank10": 100.0, "rank20": 100.0}
+
+
+def test_evaluate_checkpoint_on_the_held_out_split(tmp_path):
+    torch = pytest.importorskip("torch")
+    from gaitgraph.checkpoints import ModelSpec, save_checkpoint
+    from gaitgraph.evaluation.run import evaluate_checkpoint
+
+    torch.manual_seed(0)
+    spec = ModelSpec(backbone="resgcn-n21-r8", skeleton="coco17", sequence_length=16)
+    ckpt = save_checkpoint(tmp_path / "model.ckpt", spec.create_model().eval(), spec)
+    data = convert_grew(synthesize_grew(tmp_path / "w", subjects=8, progress=False, frames=(20, 30)), tmp_path / "c",
+                        heldout=0.5, progress=False)
+    m = evaluate_checkpoint(ckpt, data, tmp_path / "e" / "metrics.json", split="heldout", progress=False)
+    assert list(m["conventions"]) == ["local_heldout"] and m["split"] == "heldout"
+    assert set(m["conventions"]["local_heldout"]["metrics"]) == {"rank1", "rank5", "rank10", "rank20", "mAP", "mINP"}
