@@ -253,21 +253,29 @@ def test_normalization_keeps_the_protocol_columns(tree, tmp_path):
     assert norm.sequences.role.tolist() == ds.sequences.role.tolist() and norm.sequences.key.equals(ds.sequences.key)
 
 
-def test_gaitgraph_evaluate_on_the_twin_writes_retrieval_metrics(tmp_path):
-    torch = pytest.importorskip("torch")
-    from gaitgraph.checkpoints import ModelSpec, save_checkpoint
+def test_gaitgraph_evaluate_on_the_twin_writes_retrieval_metrics(tmp_path, untrained_coco17_checkpoint):
     from gaitgraph.cli.evaluate import main as evaluate_main
 
-    torch.manual_seed(0)
-    spec = ModelSpec(backbone="resgcn-n21-r8", skeleton="coco17", sequence_length=16)
-    ckpt = save_checkpoint(tmp_path / "model.ckpt", spec.create_model().eval(), spec)
     data = convert_gait3d(synthesize_gait3d(tmp_path / "g", subjects=6, progress=False, frames=(20, 30)), tmp_path / "c",
                           synthetic=True, progress=False)
     out = tmp_path / "eval" / "metrics.json"
-    assert evaluate_main(["--checkpoint", str(ckpt), "--data", str(data), "--output", str(out), "--quiet"]) == 0
+    assert evaluate_main(["--checkpoint", str(untrained_coco17_checkpoint), "--data", str(data), "--output", str(out), "--quiet"]) == 0
     m = json.loads(out.read_text())
     conv = m["conventions"]["official"]
     assert m["dataset"] == "gait3d" and conv["kind"] == "retrieval" and set(conv["metrics"]) == {
         "rank1", "rank5", "rank10", "mAP", "mINP"}
     assert conv["num_probe"] == 2 and conv["mean"] == conv["metrics"]["rank1"]
     assert "| Rank-1 | Rank-5 | Rank-10 |" in (tmp_path / "eval" / "metrics.md").read_text()
+
+
+def test_pipeline_check_commands(tree, tmp_path, capsys):
+    from gaitgraph import pipeline
+
+    out = tmp_path / "check.json"
+    assert pipeline.main(["check-gait3d", "--root", str(tree), "--output", str(out)]) == 0
+    assert json.loads(out.read_text())["subjects"] == 3 and "gait3d: root" in capsys.readouterr().out
+    assert pipeline.main(["check-gait3d", "--root", str(tmp_path / "none"), "--output", str(tmp_path / "x.json")]) == 1
+    assert pipeline.main(["check-grew", "--root", str(tmp_path / "none"), "--output", str(tmp_path / "y.json")]) == 1
+    err = capsys.readouterr().err
+    assert "https://gait3d.github.io" in err and "https://www.grew-benchmark.org" in err
+    assert not (tmp_path / "x.json").exists() and not (tmp_path / "y.json").exists()

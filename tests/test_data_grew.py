@@ -204,16 +204,11 @@ def test_synthetic_twin_round_trip_and_its_submission_scores_against_the_truth(t
                                                                              "rank10": 100.0, "rank20": 100.0}
 
 
-def test_evaluate_checkpoint_on_the_held_out_split(tmp_path):
-    torch = pytest.importorskip("torch")
-    from gaitgraph.checkpoints import ModelSpec, save_checkpoint
+def test_evaluate_checkpoint_on_the_held_out_split(tmp_path, untrained_coco17_checkpoint):
     from gaitgraph.evaluation.run import evaluate_checkpoint
 
-    torch.manual_seed(0)
-    spec = ModelSpec(backbone="resgcn-n21-r8", skeleton="coco17", sequence_length=16)
-    ckpt = save_checkpoint(tmp_path / "model.ckpt", spec.create_model().eval(), spec)
     data = convert_grew(synthesize_grew(tmp_path / "w", subjects=8, progress=False, frames=(20, 30)), tmp_path / "c",
                         heldout=0.5, progress=False)
-    m = evaluate_checkpoint(ckpt, data, tmp_path / "e" / "metrics.json", split="heldout", progress=False)
+    m = evaluate_checkpoint(untrained_coco17_checkpoint, data, tmp_path / "e" / "metrics.json", split="heldout", progress=False)
     assert list(m["conventions"]) == ["local_heldout"] and m["split"] == "heldout"
     assert set(m["conventions"]["local_heldout"]["metrics"]) == {"rank1", "rank5", "rank10", "rank20", "mAP", "mINP"}

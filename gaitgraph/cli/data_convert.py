@@ -36,8 +36,7 @@ def register(subparsers) -> None:
     g.add_argument("--split", type=Path, default=None, metavar="JSON",
                    help="the split file of OpenGait/FastPoseGait (default ROOT/Gait3D.json)")
     g.add_argument("--output", required=True, type=Path, metavar="DIR", help="converted dataset directory")
-    g.add_argument("--workers", type=int, default=None, help="processes reading the frame files (default: CPU count, at most 8)")
-    _common(g)
+    _common(g, workers="processes reading the frame files")
     g.set_defaults(func=run_gait3d)
 
     w = kinds.add_parser("grew", help="GREW tree: train/, test/gallery/, test/probe/")
@@ -46,8 +45,7 @@ def register(subparsers) -> None:
     w.add_argument("--heldout", type=_fraction, default=0.05, metavar="FRACTION",
                    help="training subjects kept out of training for the local protocol (default 0.05, at least 2; 0: none)")
     w.add_argument("--heldout-seed", type=int, default=0, help="seed of the held-out subject draw (default 0)")
-    w.add_argument("--workers", type=int, default=None, help="processes reading the frame files (default: CPU count, at most 8)")
-    _common(w)
+    _common(w, workers="processes reading the frame files")
     w.set_defaults(func=run_grew)
 
 
@@ -58,7 +56,9 @@ def _fraction(text: str) -> float:
     return value
 
 
-def _common(p: argparse.ArgumentParser) -> None:
+def _common(p: argparse.ArgumentParser, workers: str | None = None) -> None:
+    if workers:
+        p.add_argument("--workers", type=int, default=None, help=f"{workers} (default: CPU count, at most 8)")
     p.add_argument("--strict", action="store_true", help="fail on the first bad row/frame instead of skipping and counting")
     p.add_argument("--synthetic", action="store_true", help="mark the dataset as synthetic in meta.json")
     p.add_argument("--quiet", action="store_true", help="no progress bars")

@@ -26,13 +26,12 @@ import functools
 import json
 import os
 import re
-import sys
 from pathlib import Path
 
 import numpy as np
 
 from gaitgraph.data.errors import DataError, MissingReleaseError, SkipCounter, where
-from gaitgraph.data.pose_txt import read_folders, read_sequence, running_number, subfolders
+from gaitgraph.data.pose_txt import read_folders, read_sequence, running_number, subfolders, write_converted
 
 URL = "https://gait3d.github.io"
 AGREEMENT = "https://gait3d.github.io/resources/AgreementForGait3D.pdf"
@@ -140,7 +139,7 @@ def convert_gait3d(root: str | os.PathLike, output_dir: str | os.PathLike, *, sp
                    strict: bool = False, synthetic: bool = False, progress: bool = True,
                    workers: int | None = None) -> Path:
     """Convert a Gait3D 2-D pose tree and its split file (default ``ROOT/Gait3D.json``) atomically."""
-    from gaitgraph.data.format import sequences_frame, write_dataset  # imports torch: only when converting
+    from gaitgraph.data.format import sequences_frame  # imports torch: only when converting
 
     root = Path(root)
     split_path = Path(split) if split is not None else root / SPLIT_NAME
@@ -192,10 +191,7 @@ def convert_gait3d(root: str | os.PathLike, output_dir: str | os.PathLike, *, sp
         "coordinates": "pixels of the person crop; the two leading numbers of every frame file are dropped",
         "stats": counter.summary(),
     }
-    out = write_dataset(output_dir, np.concatenate(poses), np.concatenate(frames), table, meta)
-    if progress or counter:
-        print(counter.text("frames/sequences"), file=sys.stderr)
-    return out
+    return write_converted(output_dir, poses, frames, table, meta, counter, progress)
 
 
 def check_release(root: str | os.PathLike, split: str | os.PathLike | None = None) -> dict:

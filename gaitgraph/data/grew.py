@@ -29,13 +29,12 @@ import functools
 import math
 import os
 import re
-import sys
 from pathlib import Path
 
 import numpy as np
 
 from gaitgraph.data.errors import DataError, MissingReleaseError, SkipCounter, where
-from gaitgraph.data.pose_txt import read_folders, read_sequence, running_number, subfolders
+from gaitgraph.data.pose_txt import read_folders, read_sequence, running_number, subfolders, write_converted
 
 URL = "https://www.grew-benchmark.org"
 DOWNLOAD = "https://www.grew-benchmark.org/download.html"
@@ -113,7 +112,7 @@ def heldout_subjects(subjects: np.ndarray, fraction: float, seed: int) -> np.nda
 def convert_grew(root: str | os.PathLike, output_dir: str | os.PathLike, *, heldout: float = 0.05, heldout_seed: int = 0,
                  strict: bool = False, synthetic: bool = False, progress: bool = True, workers: int | None = None) -> Path:
     """Convert a GREW 2-D pose tree atomically; ``heldout`` of the training subjects form the local protocol."""
-    from gaitgraph.data.format import sequences_frame, write_dataset  # imports torch: only when converting
+    from gaitgraph.data.format import sequences_frame  # imports torch: only when converting
 
     root = Path(root)
     counter = SkipCounter(strict=strict)
@@ -166,10 +165,7 @@ def convert_grew(root: str | os.PathLike, output_dir: str | os.PathLike, *, held
                     "key": "video id (the submission file's videoId)"},
         "stats": counter.summary(),
     }
-    out = write_dataset(output_dir, np.concatenate(poses), np.concatenate(frames), table, meta)
-    if progress or counter:
-        print(counter.text("frames/sequences"), file=sys.stderr)
-    return out
+    return write_converted(output_dir, poses, frames, table, meta, counter, progress)
 
 
 def check_release(root: str | os.PathLike) -> dict:

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import os
 import re
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -167,3 +168,13 @@ def running_number(subjects: np.ndarray) -> np.ndarray:
         return np.zeros(0, np.int64)
     starts = np.r_[0, np.flatnonzero(subjects[1:] != subjects[:-1]) + 1]
     return np.arange(len(subjects)) - np.repeat(starts, np.diff(np.r_[starts, len(subjects)])) + 1
+
+
+def write_converted(output_dir, poses: list, frames: list, table, meta: dict, counter, progress: bool):
+    """Write the converted dataset (atomically) and print the skip summary when asked or when something was skipped."""
+    from gaitgraph.data.format import write_dataset  # imports torch: only when converting
+
+    out = write_dataset(output_dir, np.concatenate(poses), np.concatenate(frames), table, meta)
+    if progress or counter:
+        print(counter.text("frames/sequences"), file=sys.stderr)
+    return out
