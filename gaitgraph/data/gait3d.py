@@ -97,11 +97,15 @@ def read_split(path: str | os.PathLike) -> tuple[set[int], set[int], dict[tuple,
 
 def _first_repeat(values: list[str]) -> str:
     seen = set()
-    return next(v for v in values if v in seen or seen.add(v))
+    for v in values:
+        if v in seen:
+            return v
+        seen.add(v)
+    raise ValueError("no repeated value")
 
 
 def _subject_ids(path: Path, key: str, values: list[str]) -> set[int]:
-    bad = next((v for v in values if not v.isdigit()), None)
+    bad = next((v for v in values if not re.fullmatch(r"[0-9]+", v)), None)
     if bad is not None:
         raise DataError(f"{path}: {key} entry {bad!r} is not a subject id (digits)")
     return {int(v) for v in values}

@@ -124,9 +124,7 @@ def table_metrics(embeddings, sequences, probe: np.ndarray, gallery: np.ndarray,
 
 def _top_k(dist: np.ndarray, k: int) -> np.ndarray:
     """(c, k) column indices of the k smallest entries of every row, smallest first; ties by column."""
-    part = np.argpartition(dist, k - 1, axis=1)[:, :k] if k < dist.shape[1] else np.tile(np.arange(dist.shape[1]), (len(dist), 1))
-    d = np.take_along_axis(dist, part, axis=1)
-    return np.take_along_axis(part, np.lexsort((part, d), axis=-1), axis=1)  # lexsort: last key is primary
+    return np.argsort(dist, axis=1, kind="stable")[:, :k]
 
 
 def nearest(probe_emb, gallery_emb, k: int, *, metric: str = "cos", gallery_subject=None) -> np.ndarray:
