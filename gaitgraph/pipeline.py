@@ -5,11 +5,14 @@
   everything that shapes the training (arguments, seed, input data); a run is resumed only when the
   fingerprint matches and the run did not finish, otherwise it starts over in a clean folder.
 * :func:`check_oumvlp_pose` checks that the user's licensed OUMVLP-Pose copy is where the config says,
-  and otherwise explains where to apply and where to put the files.
+  and otherwise explains where to apply and where to put the files; Gait3D and GREW have theirs in
+  their dataset modules (``gaitgraph.data.gait3d.check_release``, ``gaitgraph.data.grew.check_release``).
 
 Command line (used by the workflow's ``check_oumvlp_pose`` and evaluation rules)::
 
     python -m gaitgraph.pipeline check-oumvlp-pose --root DIR --id-list CSV --keypoints openpose --output JSON
+    python -m gaitgraph.pipeline check-gait3d --root DIR [--split JSON] --output JSON
+    python -m gaitgraph.pipeline check-grew --root DIR --output JSON
     python -m gaitgraph.pipeline device      # cuda:0 if a GPU is visible, else cpu
 """
 
@@ -217,18 +220,36 @@ def main(argv: list[str] | None = None) -> int:
     check.add_argument("--id-list", required=True)
     check.add_argument("--keypoints", required=True, choices=["openpose", "alphapose"])
     check.add_argument("--output", required=True)
+    gait3d = sub.add_parser("check-gait3d", help="check the licensed Gait3D copy is in place")
+    gait3d.add_argument("--root", required=True)
+    gait3d.add_argument("--split", default=None, help="Gait3D.json (default ROOT/Gait3D.json)")
+    grew = sub.add_parser("check-grew", help="check the licensed GREW copy is in place")
+    grew.add_argument("--root", required=True)
+    for q in (gait3d, grew):
+        q.add_argument("--output", required=True)
     args = parser.parse_args(argv)
     if args.command == "device":
         print(best_device())
         return 0
+    from gaitgraph.data import gait3d as gait3d_data, grew as grew_data
+    from gaitgraph.data.errors import MissingReleaseError
+
     try:
-        summary = check_oumvlp_pose(args.root, args.id_list, args.keypoints)
-    except MissingDataError as e:
+        if args.command == "check-gait3d":
+            summary = gait3d_data.check_release(args.root, args.split)
+        elif args.command == "check-grew":
+            summary = grew_data.check_release(args.root)
+        else:
+            summary = check_oumvlp_pose(args.root, args.id_list, args.keypoints)
+    except (MissingDataError, MissingReleaseError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 1
     Path(args.output).parent.mkdir(parents=True, exist_ok=True)
     Path(args.output).write_text(json.dumps(summary, indent=1) + "\n")
-    print(f"OUMVLP-Pose {args.keypoints}: {summary['subjects']} subjects under {args.root}")
+    if args.command == "check-oumvlp-pose":
+        print(f"OUMVLP-Pose {args.keypoints}: {summary['subjects']} subjects under {args.root}")
+    else:
+        print(f"{args.command.removeprefix('check-')}: " + ", ".join(f"{k} {v}" for k, v in summary.items()))
     return 0
 
 

@@ -103,3 +103,15 @@ def make_pose_dataset(
 def tiny_dataset(tmp_path_factory):
     """A CASIA-B-like converted dataset: 12 subjects (8 train / 4 test), views 0 and 90, 240 sequences."""
     return make_pose_dataset(tmp_path_factory.mktemp("data") / "casia-b")
+
+
+@pytest.fixture(scope="session")
+def untrained_coco17_checkpoint(tmp_path_factory):
+    """An untrained GaitGraph2 checkpoint (ResGCN n21-r8, COCO-17, 16 frames) for end-to-end evaluation runs."""
+    import torch
+
+    from gaitgraph.checkpoints import ModelSpec, save_checkpoint
+
+    torch.manual_seed(0)
+    spec = ModelSpec(backbone="resgcn-n21-r8", skeleton="coco17", sequence_length=16)
+    return save_checkpoint(tmp_path_factory.mktemp("ckpt") / "model.ckpt", spec.create_model().eval(), spec)

@@ -7,7 +7,7 @@ import json
 import numpy as np
 import pytest
 
-from gaitgraph.data import oumvlp
+from gaitgraph.data import oumvlp, parallel
 from gaitgraph.data.errors import DataError
 from gaitgraph.data.format import load_dataset
 from gaitgraph.data.oumvlp import convert_oumvlp, frame_number, read_id_list, read_sequence
@@ -179,7 +179,7 @@ def test_missing_id_list_root_or_keypoint_folder(tree, tmp_path):
 
 
 def test_worker_processes_give_the_same_result(tmp_path, monkeypatch):
-    monkeypatch.setattr(oumvlp, "POOL_MIN_SEQUENCES", 10)
+    monkeypatch.setattr(parallel, "POOL_MIN_SEQUENCES", 10)
     root = tmp_path / "root"
     for s in range(1, 9):  # 8 subjects x 8 views = 64 sequences
         for v in oumvlp.VIEWS[:8]:

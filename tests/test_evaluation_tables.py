@@ -181,3 +181,17 @@ def test_main_dispatches_evaluate(capsys):
         main(["evaluate", "--help"])
     assert e.value.code == 0
     assert "--checkpoint" in capsys.readouterr().out
+
+
+def test_retrieval_conventions_render_their_metrics():
+    t = pd.DataFrame({"subject": [1, 1, 2, 2], "role": ["probe", "gallery", "probe", "gallery"]})
+    m = {"dataset": "gait3d", "keypoints": "hrnet", "skeleton": "coco17", "tta": True,
+         **evaluate(np.eye(3)[[1, 1, 1, 2]], t, "gait3d")}  # probe 2 looks like subject 1: rank-1 50 %
+    md = metrics_markdown(m)
+    assert md.startswith("# Rank-k, mAP, mINP (%) — gait3d") and "Convention `official` — rank-1 50.00 %" in md
+    assert [c.strip() for c in md.split("| ------ |")[1].splitlines()[1].split("|")[1:6]] == [
+        "50.00", "100.00", "100.00", "75.00", "75.00"]  # rank-1, 5, 10, mAP, mINP
+    assert r"\begin{tabular}{lrrrr}" in metrics_latex(m)
+    grew = {"dataset": "grew", "keypoints": "hrnet", "conventions": {"official": {
+        "kind": "retrieval", "description": "d", "metrics": None, "mean": None, "num_gallery": 4, "num_probe": 3}}}
+    assert "not scored here" in metrics_markdown(grew) and "not scored here" in metrics_latex(grew)

@@ -88,3 +88,18 @@ def test_load_rejects_other_directories_and_versions(tmp_path):
     (path / "meta.json").write_text(json.dumps({**meta, "format": "other"}))
     with pytest.raises(DatasetFormatError, match="format is 'other'"):
         load_dataset(path)
+
+
+def test_optional_columns_make_version_2_and_version_1_is_unchanged(tmp_path):
+    poses, frames, table = small()
+    meta = {"dataset": "gait3d", "skeleton": "coco17", "keypoints": "hrnet"}
+    v1 = load_dataset(write_dataset(tmp_path / "v1", poses, frames, table, meta))
+    assert v1.meta["version"] == 1 and list(v1.sequences.columns) == list(SEQUENCE_COLUMNS)
+    extra = table.assign(key=["0003-camid0_videoid1-seq0", "vid"], role=["", "probe"], ignored=[1, 2])
+    v2 = load_dataset(write_dataset(tmp_path / "v2", poses, frames, extra, meta))
+    assert v2.meta["version"] == 2
+    assert list(v2.sequences.columns) == [*SEQUENCE_COLUMNS, "key", "role"]  # unknown columns are not written
+    assert str(v2.sequences.role.dtype) == "string" and v2.sequences.role.tolist() == ["", "probe"]
+    # a dataset written by an earlier gaitgraph (version 1, no optional column) still loads
+    meta_file = tmp_path / "v1" / "meta.json"
+    assert json.loads(meta_file.read_text())["version"] == 1 and len(load_dataset(tmp_path / "v1")) == 2

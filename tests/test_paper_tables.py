@@ -155,8 +155,9 @@ def test_bad_metrics_files(tmp_path):
 
 def test_published_numbers_are_sourced_data():
     for p in PUBLISHED:
-        assert p.source and p.dataset in ("casia-b", "oumvlp-pose")
-        assert p.convention in ({"exclude_identical"} if p.dataset == "casia-b" else {"gaitgraph2", "opengait"})
+        assert p.source and p.dataset in ("casia-b", "oumvlp-pose", "gait3d", "grew")
+        conventions = {"casia-b": {"exclude_identical"}, "oumvlp-pose": {"gaitgraph2", "opengait"}}
+        assert p.convention in conventions.get(p.dataset, {"official"})
         assert all(0 < v <= 100 for v in p.values.values())
     gg2 = next(p for p in published("casia-b") if p.method == "GaitGraph2" and p.kind == "paper")
     assert gg2.values == {"NM#5-6": 82.0, "BG#1-2": 73.2, "CL#1-2": 63.6} and gg2.mean == pytest.approx(72.93)
@@ -183,3 +184,35 @@ def test_software_environments_are_listed_once_with_their_run_counts(tmp_path):
     assert ["training", "2", "gaitgraph 0.1.0 @ aaaaaaaaaa · python 3.11.7 · torch 2.13.0 · numpy 2.4.6 · CUDA 13.0 · NVIDIA H200"] in cells
     assert sorted((e["role"], e["runs"]) for e in on_disk["environments"]) == [
         ("evaluation", 3), ("training", 1), ("training", 2)]
+
+
+def gait3d_run(seed, wrong: int) -> dict:
+    """Gait3D-shaped run: 4 test subjects with a probe and a gallery sequence; ``wrong`` probes look like
+    the next subject, so rank-1 = (4 - wrong) / 4."""
+    t = pd.DataFrame({"subject": [1, 1, 2, 2, 3, 3, 4, 4], "role": ["probe", "gallery"] * 4})
+    codes = t.subject.to_numpy().copy()
+    codes[[2 * i for i in range(wrong)]] += 1
+    out = evaluate(np.eye(8)[codes], t, "gait3d")
+    return {"dataset": "gait3d", "keypoints": "hrnet", "skeleton": "coco17", "synthetic": True, "checkpoint": "m.ckpt",
+            "tta": True, "method": "GaitGraph2", "experiment": "gaitgraph2", "seed": seed, **out}
+
+
+def test_retrieval_runs_give_one_summary_row_per_metric(tmp_path):
+    summary, md, _, _ = build(tmp_path, [gait3d_run(0, 1), gait3d_run(1, 2)])
+    r1 = row(summary, dataset="gait3d", convention="official", condition="rank1")
+    assert (r1["mean"], r1["n_runs"], r1["values"]) == (62.5, 2, [75.0, 50.0])
+    assert {r["condition"] for r in summary["rows"]} == {"rank1", "rank5", "rank10", "mAP", "mINP"}  # no "mean" row
+    assert any(p["dataset"] == "gait3d" for p in summary["published"])
+
+
+def test_wild_published_numbers_are_rank1_of_the_official_protocol():
+    for dataset in ("gait3d", "grew"):
+        entries = published(dataset)
+        assert entries and all(p.convention == "official" and p.layout == "coco17" and set(p.values) == {"rank1"}
+                               and p.mean == p.values["rank1"] for p in entries)
+    gg2 = {p.method: p.mean for p in published("gait3d") if p.method.startswith("GaitGraph2")}
+    assert gg2 == {"GaitGraph2 (FastPoseGait, vanilla)": 11.20, "GaitGraph2 (FastPoseGait, improved)": 12.50,
+                   "GaitGraph2 (OpenGait zoo)": 11.00}
+    grew = {p.method: p.mean for p in published("grew")}
+    assert grew["GaitGraph2 (OpenGait zoo)"] == 34.61 and grew["GPGait (FastPoseGait)"] == 57.04
+    assert next(p for p in published("grew") if p.method == "GaitPT").std == {"rank1": 0.5}

@@ -19,6 +19,10 @@ class DataError(ValueError):
     """Bad input data. The message names the file and, where it applies, the line or frame."""
 
 
+class MissingReleaseError(FileNotFoundError):
+    """A licence-gated dataset is not where it should be; the message says where to apply and where to put it."""
+
+
 def where(path: str | os.PathLike, line: int | None = None, detail: str | None = None) -> str:
     """Format a location as ``path:line`` or ``path (detail)`` for messages."""
     text = str(path)

@@ -6,11 +6,16 @@
       meta.json           format name + version, dataset, skeleton, keypoint source, normalization, counts
       poses.npy           float32 (F, V, 3): pixel x, y, confidence of every frame of every sequence
       frames.npy          int32 (F,): original frame number of each row of poses.npy (gaps are real)
-      sequences.parquet   one row per sequence (columns: SEQUENCE_COLUMNS)
+      sequences.parquet   one row per sequence (columns: SEQUENCE_COLUMNS, then any OPTIONAL_COLUMNS)
 
 A sequence ``i`` is ``poses[offset_i : offset_i + length_i]``. Sequences are stored contiguously in
 table order. Writes are atomic: everything goes to a hidden sibling directory first, which is renamed
 into place at the end, so an interrupted conversion never looks complete.
+
+Versions: 1 = the eight ``SEQUENCE_COLUMNS``; 2 = the same plus one or more ``OPTIONAL_COLUMNS``
+(Gait3D / GREW: the released sequence name and the fixed probe/gallery role). A dataset is written
+as version 1 whenever it has no optional column, so CASIA-B / OUMVLP-Pose / imported datasets are
+unchanged; both versions load.
 """
 
 from __future__ import annotations
@@ -28,7 +33,8 @@ import pandas as pd
 from gaitgraph.skeleton import Skeleton, get_skeleton
 
 FORMAT_NAME = "gaitgraph-poses"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # the newest version written and read; see READ_VERSIONS
+READ_VERSIONS = (1, 2)
 
 # name -> dtype of every column of sequences.parquet, in order
 SEQUENCE_COLUMNS: dict[str, str] = {
@@ -41,6 +47,13 @@ SEQUENCE_COLUMNS: dict[str, str] = {
     "length": "int32",  # number of frames
     "source": "string",  # where the sequence came from (file, or file + line range)
 }
+
+# Version 2: columns a dataset may add after SEQUENCE_COLUMNS (docs/data.md "Converted dataset").
+OPTIONAL_COLUMNS: dict[str, str] = {
+    "key": "string",  # the sequence's name in the released dataset (Gait3D SSSS-camidC_videoidV-seqN, GREW video id)
+    "role": "string",  # fixed role in the dataset's protocol: probe / gallery, "" where none
+}
+UNKNOWN_SUBJECT = -1  # subject id of a sequence whose identity the dataset withholds (GREW test probes)
 
 
 class DatasetFormatError(ValueError):
@@ -82,8 +95,9 @@ def sequences_frame(rows: dict[str, np.ndarray | list]) -> pd.DataFrame:
     missing = set(SEQUENCE_COLUMNS) - set(rows)
     if missing:
         raise ValueError(f"sequence table lacks columns: {', '.join(sorted(missing))}")
-    df = pd.DataFrame({k: rows[k] for k in SEQUENCE_COLUMNS})
-    return df.astype(SEQUENCE_COLUMNS)
+    dtypes = {**SEQUENCE_COLUMNS, **{k: v for k, v in OPTIONAL_COLUMNS.items() if k in rows}}
+    df = pd.DataFrame({k: rows[k] for k in dtypes})
+    return df.astype(dtypes)
 
 
 def write_dataset(
@@ -97,7 +111,8 @@ def write_dataset(
     path = Path(path)
     poses = np.ascontiguousarray(poses, dtype=np.float32)
     frames = np.ascontiguousarray(frames, dtype=np.int32)
-    sequences = sequences_frame({c: sequences[c].to_numpy() for c in SEQUENCE_COLUMNS})
+    sequences = sequences_frame({c: sequences[c].to_numpy() for c in (*SEQUENCE_COLUMNS, *OPTIONAL_COLUMNS)
+                                 if c in sequences})
     skeleton = get_skeleton(meta["skeleton"])
     if poses.ndim != 3 or poses.shape[1:] != (skeleton.num_joints, 3):
         raise ValueError(f"poses must be (F, {skeleton.num_joints}, 3) for {skeleton.name}, got {poses.shape}")
@@ -109,7 +124,7 @@ def write_dataset(
 
     full_meta = {
         "format": FORMAT_NAME,
-        "version": FORMAT_VERSION,
+        "version": 2 if set(OPTIONAL_COLUMNS) & set(sequences.columns) else 1,
         **meta,
         "skeleton": skeleton.name,
         "joints": list(skeleton.joints),
@@ -143,15 +158,16 @@ def load_dataset(path: str | os.PathLike, mmap: bool = True) -> PoseDataset:
     meta = json.loads(meta_file.read_text())
     if meta.get("format") != FORMAT_NAME:
         raise DatasetFormatError(f"{meta_file}: format is {meta.get('format')!r}, expected {FORMAT_NAME!r}")
-    if meta.get("version") != FORMAT_VERSION:
+    if meta.get("version") not in READ_VERSIONS:
         raise DatasetFormatError(
-            f"{meta_file}: format version {meta.get('version')} but this gaitgraph reads version {FORMAT_VERSION};"
-            " convert the dataset again"
+            f"{meta_file}: format version {meta.get('version')} but this gaitgraph reads versions"
+            f" {', '.join(map(str, READ_VERSIONS))}; convert the dataset again"
         )
     mode = "r" if mmap else None
     poses = np.load(path / "poses.npy", mmap_mode=mode, allow_pickle=False)
     frames = np.load(path / "frames.npy", mmap_mode=mode, allow_pickle=False)
-    sequences = pd.read_parquet(path / "sequences.parquet").astype(SEQUENCE_COLUMNS)
+    sequences = pd.read_parquet(path / "sequences.parquet")
+    sequences = sequences.astype({**SEQUENCE_COLUMNS, **{k: v for k, v in OPTIONAL_COLUMNS.items() if k in sequences}})
     return PoseDataset(path=path, meta=meta, poses=poses, frames=frames, sequences=sequences)
 
 

@@ -33,10 +33,14 @@ def dataset_info(path: str | os.PathLike) -> dict:
         "synthetic": ds.meta.get("synthetic", False),
         "sequences": int(len(t)),
         "frames": int(len(ds.poses)),
-        "subjects": {s: int(t.loc[t.split == s, "subject"].nunique()) for s in sorted(t.split.unique())},
+        # subject ids below 0 are withheld identities (format.UNKNOWN_SUBJECT), counted apart
+        "subjects": {s: int(t.loc[(t.split == s) & (t.subject >= 0), "subject"].nunique()) for s in sorted(t.split.unique())},
+        "unknown_subject_sequences": int((t["subject"] < 0).sum()),
         "split": counts("split"),
         "condition": counts("condition"),
         "view": {k: v for k, v in sorted(counts("view").items(), key=lambda kv: int(kv[0]))},
+        # split/role of the sequences with a fixed protocol role (format version 2: Gait3D, GREW)
+        "role": counts((t["split"] + "/" + t["role"])[t["role"] != ""]) if "role" in t else {},
         "length": {
             "min": int(lengths.min()) if len(lengths) else 0,
             "median": float(np.median(lengths)) if len(lengths) else 0.0,
@@ -54,9 +58,12 @@ def format_info(info: dict) -> str:
     lines = [
         f"{info['path']}: {info['dataset']} ({info['keypoints']}, {info['skeleton']})" + (" [synthetic]" if info["synthetic"] else ""),
         f"  {info['sequences']} sequences, {info['frames']} frames; subjects: "
-        + ", ".join(f"{k} {v}" for k, v in info["subjects"].items()),
+        + ", ".join(f"{k} {v}" for k, v in info["subjects"].items())
+        + (f"; {info['unknown_subject_sequences']} sequences of withheld subjects" if info["unknown_subject_sequences"] else ""),
     ]
-    for key in ("split", "condition", "view"):
+    for key in ("split", "condition", "view", "role"):
+        if not info[key]:
+            continue
         lines.append(f"  per {key}: " + ", ".join(f"{k} {v['sequences']} seq/{v['frames']} fr" for k, v in info[key].items()))
     ln = info["length"]
     lines.append(f"  length: min {ln['min']}, median {ln['median']:g}, mean {ln['mean']:g}, max {ln['max']}")

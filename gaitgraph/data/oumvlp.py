@@ -26,23 +26,19 @@ import math
 import os
 import re
 import sys
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
-from multiprocessing import get_context
 from pathlib import Path
 
 import numpy as np
 
 from gaitgraph.data.errors import DataError, SkipCounter, where
+from gaitgraph.data.parallel import map_folders
 
 OUMVLP_URL = "http://www.am.sanken.osaka-u.ac.jp/BiometricDB/GaitLPPose.html"
 KEYPOINT_SOURCES = ("openpose", "alphapose")
 NUM_JOINTS = 18
 VIEWS = tuple(range(0, 91, 15)) + tuple(range(180, 271, 15))
 SEQUENCES = (0, 1)
-# Worker processes only pay off on big trees: spawning them costs ~0.7 s, and one process reads
-# ~15,000 small JSON files per second (measured on the synthetic tree; the real tree has ~7 M).
-POOL_MIN_SEQUENCES = 1000
 _SEQ_DIR = re.compile(r"^(\d{3})_(\d{2})$")
 _SUBJECT_DIR = re.compile(r"^\d{5}$")
 
@@ -316,7 +312,7 @@ def convert_oumvlp(
     """Convert an OUMVLP-Pose keypoint tree to a converted dataset at ``output_dir`` (atomically).
 
     ``workers`` processes parse the JSON files (default: CPU count, at most 8); trees with fewer
-    than ``POOL_MIN_SEQUENCES`` sequence folders and ``workers=1`` are read in this process.
+    than ``parallel.POOL_MIN_SEQUENCES`` sequence folders and ``workers=1`` are read in this process.
     """
     from gaitgraph.data.format import sequences_frame, write_dataset
 
@@ -330,7 +326,8 @@ def convert_oumvlp(
     rows, poses, frames = [], [], []
     notes = {NO_PEOPLE: 0, SEVERAL_PEOPLE: 0, NOT_FIRST: 0}
     offset = 0
-    for (subject, view, seq, folder), res in zip(sequences, _map_sequences([s[3] for s in sequences], workers, progress)):
+    results = map_folders(read_sequence, [s[3] for s in sequences], workers, progress, desc="read JSON")
+    for (subject, view, seq, folder), res in zip(sequences, results):
         for reason, at in res.skips:
             counter.skip(reason, at)
         for k, v in res.notes.items():
@@ -368,25 +365,3 @@ def convert_oumvlp(
     if progress or counter:
         print(counter.text("frames/sequences"), file=sys.stderr)
     return out
-
-
-def _map_sequences(folders: list[Path], workers: int | None, progress: bool):
-    """Yield ``read_sequence`` results in order, in worker processes when it pays off."""
-    from tqdm import tqdm
-
-    workers = min(os.cpu_count() or 1, 8) if workers is None else workers
-    bar = tqdm(total=len(folders), desc="read JSON", unit="seq", file=sys.stderr, disable=not progress or not sys.stderr.isatty(), leave=False)
-    with bar:
-        if workers <= 1 or len(folders) < POOL_MIN_SEQUENCES:
-            for folder in folders:
-                yield read_sequence(folder)
-                bar.update()
-            return
-        # spawn, not fork: the parent may hold torch threads; this module is light to import
-        pool = ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn"))
-        try:
-            for res in pool.map(read_sequence, folders, chunksize=16):
-                yield res
-                bar.update()
-        finally:  # on an error (e.g. --strict) do not wait for the rest of the tree
-            pool.shutdown(wait=True, cancel_futures=True)

@@ -23,6 +23,7 @@ from __future__ import annotations
 import os
 import shutil
 import sys
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -323,20 +324,29 @@ def synthesize_oumvlp(output: str | os.PathLike, *, subjects: int = 24, seed: in
     wrong person, listed first in ~75 % of those frames.
     """
     root = Path(output)
-    root.parent.mkdir(parents=True, exist_ok=True)
-    tmp = root.with_name(f".{root.name}.tmp-{os.getpid()}")
-    shutil.rmtree(tmp, ignore_errors=True)
     train, test = oumvlp_subject_ids(subjects, seed)
     keys = [("nm", q, v) for v in OUMVLP_VIEWS for q in (0, 1)]  # folder order VVV_QQ
-    try:
-        with _bar(subjects, progress, f"synthesize {root.name}") as bar:
-            for sid in sorted(train + test):
-                _write_oumvlp_subject(tmp, sid, keys, seed, frames, multi_person)
-                bar.update()
+    with building_tree(root) as tmp, _bar(subjects, progress, f"synthesize {root.name}") as bar:
+        for sid in sorted(train + test):
+            _write_oumvlp_subject(tmp, sid, keys, seed, frames, multi_person)
+            bar.update()
         rows = [",".join(str(ids[i]) if i < len(ids) else "" for ids in (train, test))
                 for i in range(max(len(train), len(test)))]
         lines = [line.format(seed=seed) for line in _ID_LIST_PREAMBLE] + ["train,test"] + rows
         (tmp / "ID_list.csv").write_text("\n".join(lines) + "\n")
+    return root
+
+
+@contextmanager
+def building_tree(root: Path):
+    """Yield a hidden temporary sibling of ``root`` to fill; when the block succeeds it replaces ``root``
+    as a whole, otherwise it is removed and ``root`` stays as it was."""
+    root.parent.mkdir(parents=True, exist_ok=True)
+    tmp = root.with_name(f".{root.name}.tmp-{os.getpid()}")
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir()
+    try:
+        yield tmp
         if root.exists():
             old = root.with_name(f".{root.name}.old-{os.getpid()}")
             root.rename(old)
@@ -346,7 +356,6 @@ def synthesize_oumvlp(output: str | os.PathLike, *, subjects: int = 24, seed: in
             tmp.rename(root)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-    return root
 
 
 def _write_oumvlp_subject(tmp: Path, sid: int, keys: list[tuple[str, int, int]], seed: int,

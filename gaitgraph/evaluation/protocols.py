@@ -30,7 +30,7 @@ import torch
 
 from gaitgraph.evaluation.distance import block_hits, default_backend, l2_normalize, run_blocks
 
-DATASETS = ("casia-b", "oumvlp-pose")
+DATASETS = ("casia-b", "oumvlp-pose", "gait3d", "grew")
 CASIA_B_CONDITIONS = ("NM#5-6", "BG#1-2", "CL#1-2")
 OUMVLP_CONDITION = "NM"
 
@@ -278,7 +278,8 @@ def evaluate_oumvlp(embeddings, sequences: pd.DataFrame, *, workers: int | None 
 
 def evaluate(embeddings, sequences: pd.DataFrame, dataset: str, *, workers: int | None = None,
              backend: str | None = None) -> dict:
-    """Rank-1 of every convention of ``dataset`` (``casia-b`` | ``oumvlp-pose``), metrics.json shape.
+    """Every convention of ``dataset`` (``casia-b`` | ``oumvlp-pose`` rank-1; ``gait3d`` | ``grew``
+    retrieval metrics, ``gaitgraph.evaluation.retrieval``), metrics.json shape.
 
     ``embeddings`` (N, D) and ``sequences`` (N rows: subject, condition, sequence, view) correspond row
     by row; pass only the evaluation split. Top-level ``num_probe``/``num_gallery`` are those of the
@@ -291,4 +292,12 @@ def evaluate(embeddings, sequences: pd.DataFrame, dataset: str, *, workers: int 
         return evaluate_casia_b(embeddings, sequences, workers=workers, backend=backend)
     if key in ("oumvlp-pose", "oumvlp"):
         return evaluate_oumvlp(embeddings, sequences, workers=workers, backend=backend)
+    if key == "gait3d":  # the retrieval protocols live with their datasets
+        from gaitgraph.data.gait3d import evaluate_gait3d
+
+        return evaluate_gait3d(embeddings, sequences)
+    if key == "grew":
+        from gaitgraph.data.grew import evaluate_grew
+
+        return evaluate_grew(embeddings, sequences)
     raise ValueError(f"no evaluation protocol for dataset {dataset!r}; known: {', '.join(DATASETS)}")

@@ -124,6 +124,25 @@ def _oumvlp_rows(conv: dict, cond: str = "NM") -> tuple[list[str], list[list[str
     return header, rows
 
 
+METRIC_LABELS = {"rank1": "Rank-1", "rank5": "Rank-5", "rank10": "Rank-10", "rank20": "Rank-20", "mAP": "mAP",
+                 "mINP": "mINP"}
+
+
+def _retrieval_rows(conv: dict) -> tuple[list[str], list[list[str]]]:
+    """A retrieval convention (Gait3D, GREW): one row of its metrics (%), or a note when it is not scored here."""
+    values = conv.get("metrics")
+    if not values:
+        return ["gallery", "probes", "metrics"], [[str(conv.get("num_gallery")), str(conv.get("num_probe")),
+                                                   "not scored here (withheld identities)"]]
+    return [METRIC_LABELS.get(k, k) for k in values], [[fmt(v, 2) for v in values.values()]]
+
+
+def _rows(metrics: dict, conv: dict) -> tuple[list[str], list[list[str]]]:
+    if conv.get("kind") == "retrieval":
+        return _retrieval_rows(conv)
+    return _oumvlp_rows(conv) if _is_oumvlp(metrics) else _casia_rows(conv)
+
+
 def _caption(metrics: dict, name: str, conv: dict) -> str:
     return f"{name}: {conv['description']}"
 
@@ -150,39 +169,43 @@ SYNTHETIC_BANNER = (
 
 def metrics_markdown(metrics: dict) -> str:
     """All tables of one ``metrics.json`` as a Markdown document."""
-    out = [f"# Rank-1 (%) — {metrics.get('dataset')} / {metrics.get('keypoints')}", ""]
+    out = [f"# {_what(metrics)} (%) — {metrics.get('dataset')} / {metrics.get('keypoints')}", ""]
     if metrics.get("synthetic"):
         out += [SYNTHETIC_BANNER, ""]
     out += [_source_line(metrics) + ".", ""]
     oumvlp = _is_oumvlp(metrics)
     for name, conv in metrics["conventions"].items():
         mean = fmt(conv.get("mean"), 2)
-        out += [f"## Convention `{name}` — mean {mean} %", "", conv["description"] + ".", ""]
-        out += [f"Gallery: {conv.get('num_gallery', 0):,} sequences; probes: {conv.get('num_probe', 0):,}.", ""]
+        label = "rank-1" if conv.get("kind") == "retrieval" else "mean"  # a retrieval convention's mean is its rank-1
+        out += [f"## Convention `{name}` — {label} {mean} %", "", conv["description"] + ".", ""]
+        out += [f"Gallery: {conv.get('num_gallery') or 0:,} sequences; probes: {conv.get('num_probe') or 0:,}.", ""]
         if oumvlp:
             out += ["Rows: gallery view; columns: probe view; last column: row mean; last row: column mean"
                     " (per probe view); corner: the convention's mean.", ""]
-            header, rows = _oumvlp_rows(conv)
-        else:
-            header, rows = _casia_rows(conv)
-        out += [markdown_table(header, rows), ""]
+        out += [markdown_table(*_rows(metrics, conv)), ""]
     return "\n".join(out)
 
 
 def metrics_latex(metrics: dict) -> str:
     """All tables of one ``metrics.json`` as LaTeX ``table`` environments (booktabs)."""
-    out = [f"% Rank-1 (%), {metrics.get('dataset')} / {metrics.get('keypoints')}; {_source_line(metrics)}"]
+    out = [f"% {_what(metrics)} (%), {metrics.get('dataset')} / {metrics.get('keypoints')}; {_source_line(metrics)}"]
     if metrics.get("synthetic"):
         out.append("% SYNTHETIC DATA: these numbers test the pipeline, not the method.")
     oumvlp = _is_oumvlp(metrics)
     tag = f"{metrics.get('dataset')}-{metrics.get('keypoints')}".replace("_", "-")
     for name, conv in metrics["conventions"].items():
-        header, rows = _oumvlp_rows(conv) if oumvlp else _casia_rows(conv)
-        if oumvlp:
+        header, rows = _rows(metrics, conv)
+        matrix = oumvlp and conv.get("kind") != "retrieval"
+        if matrix:
             header[0] = "gallery / probe"
         out += ["", latex_table(header, rows, caption=_caption(metrics, name, conv), label=f"tab:{tag}-{name}",
-                                bold_last_col=not oumvlp, rule_before_last_row=oumvlp)]
+                                bold_last_col=not oumvlp and conv.get("kind") != "retrieval", rule_before_last_row=matrix)]
     return "\n".join(out) + "\n"
+
+
+def _what(metrics: dict) -> str:
+    retrieval = any(c.get("kind") == "retrieval" for c in metrics["conventions"].values())
+    return "Rank-k, mAP, mINP" if retrieval else "Rank-1"
 
 
 def _is_oumvlp(metrics: dict) -> bool:

@@ -11,9 +11,14 @@ uses, so that ``gaitgraph.paper.tables`` puts it beside our number of the *same*
   identical views included) has no verified published number: the paper's OUMVLP value is recalled
   (~62.1, AlphaPose), not checked against the PDF, and is marked ``verified=False``.
 
+* Gait3D and GREW (retrieval protocols, ``gaitgraph.evaluation.retrieval``): convention ``official``
+  (Gait3D: PROBE_SET against the rest of the test split, OpenGait ``evaluate_Gait3D``; GREW: the
+  withheld test probes scored by the benchmark's server from the submission file). The sources give
+  rank-1 only; ``values`` maps the metric name (``rank1``) to the number.
+
 ``layout`` is the keypoint layout the number was obtained with: ``coco17`` (CASIA-B HRNet, or
-OUMVLP remapped to COCO-17 by ``misc/oumvlp17.py``) or ``openpose18`` (OUMVLP's original 18 points,
-which is what this project evaluates).
+OUMVLP remapped to COCO-17 by ``misc/oumvlp17.py``, and the HRNet poses released with Gait3D and GREW)
+or ``openpose18`` (OUMVLP's original 18 points, which is what this project evaluates).
 """
 
 from __future__ import annotations
@@ -28,6 +33,7 @@ OG_ZOO = "ShiqiYu/OpenGait docs/1.1.skeleton_model_zoo.md @0efafd4"
 GG1_README = "tteepe/GaitGraph README.md @e7a3995"
 GAITMIXER_README = "exitudio/GaitMixer README.md @695fd35"
 GAITPT_RESULTS = "AndyCatruna/GaitPT images/casia-results.png, README.md @202e3bb"
+GAITPT_WILD = "AndyCatruna/GaitPT images/{}-results.png @202e3bb (via peers.md §2)"
 
 
 @dataclass(frozen=True)
@@ -35,12 +41,12 @@ class Published:
     """One published result row."""
 
     method: str  # as the source names it
-    dataset: str  # casia-b | oumvlp-pose
+    dataset: str  # casia-b | oumvlp-pose | gait3d | grew
     keypoints: str  # pose estimator: hrnet, alphapose, openpose, vitpose, simcc
     layout: str  # coco17 | openpose18
-    convention: str  # exclude_identical | opengait | gaitgraph2 (see the module docstring)
+    convention: str  # exclude_identical | opengait | gaitgraph2 | official (see the module docstring)
     kind: str  # paper | reproduction | peer
-    values: dict  # condition -> rank-1 %; CASIA-B: NM#5-6, BG#1-2, CL#1-2; OUMVLP-Pose: NM
+    values: dict  # condition -> rank-1 %; CASIA-B: NM#5-6, BG#1-2, CL#1-2; OUMVLP-Pose: NM; Gait3D/GREW: metric -> %
     mean: float | None
     source: str
     std: dict | None = None  # condition -> std, where the source reports one
@@ -55,6 +61,16 @@ def _mean(*xs: float) -> float:
 
 def _casia(nm: float, bg: float, cl: float) -> dict:
     return {"NM#5-6": nm, "BG#1-2": bg, "CL#1-2": cl}
+
+
+def _wild(method: str, dataset: str, rank1: float, kind: str, source: str, **kw) -> Published:
+    """A Gait3D / GREW entry: rank-1 under the official protocol, HRNet COCO-17 poses as released."""
+    return Published(method, dataset, kw.pop("keypoints", "hrnet"), "coco17", "official", kind, {"rank1": rank1}, rank1,
+                     source, **kw)
+
+
+_FRAME_FILTER = "FastPoseGait's frame_threshold drops short sequences from the test set too"
+_GREW_SERVER = "scored by the GREW benchmark server from a submission file"
 
 
 _GG1_PER_VIEW = {
@@ -171,6 +187,41 @@ PUBLISHED: tuple[Published, ...] = (
         "GPGait (FastPoseGait)", "oumvlp-pose", "alphapose", "coco17", "opengait", "peer",
         {"NM": 59.11}, 59.11, FPG_ZOO, note="COCO-17 remap",
     ),
+    # ------------------------------------------------------------ Gait3D (official protocol, rank-1 only)
+    _wild("GaitGraph2 (FastPoseGait, vanilla)", "gait3d", 11.20, "reproduction", FPG_ZOO),
+    _wild("GaitGraph2 (FastPoseGait, improved)", "gait3d", 12.50, "reproduction", FPG_ZOO),
+    _wild("GaitGraph2 (OpenGait zoo)", "gait3d", 11.00, "reproduction", OG_ZOO),
+    _wild("GaitGraph (FastPoseGait, vanilla)", "gait3d", 8.60, "reproduction", FPG_ZOO, note=_FRAME_FILTER),
+    _wild("GaitGraph (FastPoseGait, improved)", "gait3d", 14.60, "reproduction", FPG_ZOO),
+    _wild("GaitGraph (OpenGait zoo)", "gait3d", 9.00, "reproduction", OG_ZOO),
+    _wild("GaitGraph (as GaitPT cites it)", "gait3d", 6.25, "reproduction", GAITPT_WILD.format("gait3d")),
+    _wild("GaitTR (FastPoseGait)", "gait3d", 7.20, "peer", FPG_ZOO, note="OpenGait's zoo lists the same 7.20"),
+    _wild("GaitTR (FastPoseGait, improved)", "gait3d", 9.70, "peer", FPG_ZOO),
+    _wild("GPGait (FastPoseGait)", "gait3d", 22.40, "peer", FPG_ZOO),
+    _wild("SkeletonGait (OpenGait zoo)", "gait3d", 38.1, "peer", OG_ZOO,
+          note="skeleton heat maps rendered from the HRNet poses, not a graph network"),
+    _wild("GaitPT", "gait3d", 13.19, "peer", GAITPT_WILD.format("gait3d"), std={"rank1": 0.7},
+          note="mean ± std over 3 runs; 2-D skeletons obtained from the dataset's authors, assumed the released HRNet "
+          "poses (not verified)"),
+    # ------------------------------------------------------------ GREW (official test, rank-1 only)
+    _wild("GaitGraph2 (FastPoseGait, vanilla)", "grew", 34.78, "reproduction", FPG_ZOO, note=_GREW_SERVER),
+    _wild("GaitGraph2 (FastPoseGait, improved)", "grew", 44.41, "reproduction", FPG_ZOO, note=_GREW_SERVER),
+    _wild("GaitGraph2 (OpenGait zoo)", "grew", 34.61, "reproduction", OG_ZOO, note=_GREW_SERVER),
+    _wild("GaitGraph (FastPoseGait, vanilla)", "grew", 10.18, "reproduction", FPG_ZOO,
+          note=f"{_GREW_SERVER}; {_FRAME_FILTER}"),
+    _wild("GaitGraph (FastPoseGait, improved)", "grew", 36.08, "reproduction", FPG_ZOO, note=_GREW_SERVER),
+    _wild("GaitGraph (OpenGait zoo)", "grew", 9.82, "reproduction", OG_ZOO, note=_GREW_SERVER),
+    _wild("GaitGraph (as GaitPT cites it)", "grew", 1.31, "reproduction", GAITPT_WILD.format("grew"),
+          note="GaitPT takes it from the GREW paper"),
+    _wild("GaitTR (FastPoseGait)", "grew", 48.58, "peer", FPG_ZOO, note=f"{_GREW_SERVER}; OpenGait's zoo lists 48.60"),
+    _wild("GaitTR (FastPoseGait, improved)", "grew", 55.33, "peer", FPG_ZOO, note=_GREW_SERVER),
+    _wild("GPGait (FastPoseGait)", "grew", 57.04, "peer", FPG_ZOO, note=_GREW_SERVER),
+    _wild("SkeletonGait (OpenGait zoo)", "grew", 77.4, "peer", OG_ZOO,
+          note="the zoo row links to the skeletongait++_GREW.yaml config and configs/skeletongait/README.md lists "
+          "SkeletonGait's GREW result as TODO: the number may be SkeletonGait++'s (silhouettes + skeletons)"),
+    _wild("GaitPT", "grew", 52.16, "peer", GAITPT_WILD.format("grew"), std={"rank1": 0.5},
+          note="mean ± std over 3 runs; 2-D skeletons obtained from the dataset's authors, assumed the released HRNet "
+          "poses (not verified)"),
 )
 
 

@@ -20,7 +20,8 @@ from gaitgraph.evaluation.tables import latex_escape, markdown_table, write_json
 from gaitgraph.paper.published import Published, as_dict, published
 
 DASH = "–"
-CONVENTIONS = {"casia-b": ("exclude_identical", "include_identical"), "oumvlp-pose": ("gaitgraph2", "opengait")}
+CONVENTIONS = {"casia-b": ("exclude_identical", "include_identical"), "oumvlp-pose": ("gaitgraph2", "opengait"),
+               "gait3d": ("official",), "grew": ("official", "local_heldout")}
 CASIA_CONDITIONS = ("NM#5-6", "BG#1-2", "CL#1-2")
 DATASET_NAMES = {"casia-b": "CASIA-B", "oumvlp-pose": "OUMVLP-Pose"}
 SYNTHETIC_BANNER = (
@@ -88,9 +89,17 @@ def _sort_seed(m: dict):
     return (m["seed"] is None, m["seed"] if isinstance(m["seed"], (int, float)) else str(m["seed"]), m["_file"])
 
 
+def _blocks(conv: dict) -> dict:
+    """A convention's per-condition blocks; a retrieval convention (Gait3D, GREW) gives one per metric
+    (``rank1``, ``mAP``, ...), its value as the block's ``mean``."""
+    if conv.get("kind") == "retrieval":
+        return {name: {"mean": value} for name, value in (conv.get("metrics") or {}).items()}
+    return conv["conditions"]
+
+
 def summarize(runs: list[dict]) -> list[dict]:
-    """Summary rows (design.md): one per group x convention x condition, plus a ``mean`` row per
-    convention when it has several conditions."""
+    """Summary rows (design.md): one per group x convention x condition (retrieval conventions: x
+    metric), plus a ``mean`` row per rank-1 convention when it has several conditions."""
     groups: dict[tuple, list[dict]] = {}
     for m in runs:
         groups.setdefault(_group_key(m), []).append(m)
@@ -98,17 +107,16 @@ def summarize(runs: list[dict]) -> list[dict]:
     for key, members in groups.items():
         members.sort(key=_sort_seed)
         method, experiment, dataset, keypoints = key
-        names = list(CONVENTIONS.get(dataset, ()))
-        names += [c for m in members for c in m["conventions"] if c not in names]
+        names = list(dict.fromkeys([*CONVENTIONS.get(dataset, ()), *(c for m in members for c in m["conventions"])]))
         for conv in names:
             present = [m for m in members if conv in m["conventions"]]
             if not present:
                 continue
-            conds = list(dict.fromkeys(c for m in present for c in m["conventions"][conv]["conditions"]))
+            conds = list(dict.fromkeys(c for m in present for c in _blocks(m["conventions"][conv])))
             base = dict(method=method, experiment=experiment, dataset=dataset, keypoints=keypoints, convention=conv,
                         skeleton=present[0].get("skeleton"), synthetic=any(bool(m.get("synthetic")) for m in present))
             for cond in conds:
-                blocks = [m["conventions"][conv]["conditions"].get(cond) for m in present]
+                blocks = [_blocks(m["conventions"][conv]).get(cond) for m in present]
                 vals = [b.get("mean") if b else None for b in blocks]
                 mu, sd, n = mean_std(vals)
                 views = list(dict.fromkeys(v for b in blocks if b for v in b.get("per_probe_view", {})))
@@ -118,7 +126,7 @@ def summarize(runs: list[dict]) -> list[dict]:
                     per_view[v] = [_r(vm), _r(vs)]
                 rows.append(dict(base, condition=cond, n_runs=n, seeds=[m["seed"] for m in present],
                                  mean=_r(mu), std=_r(sd), per_view=per_view, values=[_r(x) for x in vals]))
-            if len(conds) > 1:
+            if len(conds) > 1 and present[0]["conventions"][conv].get("kind") != "retrieval":
                 vals = [m["conventions"][conv].get("mean") for m in present]
                 mu, sd, n = mean_std(vals)
                 rows.append(dict(base, condition="mean", n_runs=n, seeds=[m["seed"] for m in present],
