@@ -141,6 +141,7 @@ rule normalize_keypoints:
         runtime=60,
     params:
         mode=lookup(dpath="datasets/{dataset}/normalization", within=config),
+        fill=fill_flag,
     shell:
         "gaitgraph-data normalize --input {input.dataset:q} --output {output.dataset:q}"
-        " --mode {params.mode} > {log:q} 2>&1"
+        " --mode {params.mode} {params.fill} > {log:q} 2>&1"
