@@ -144,7 +144,8 @@ GAITGRAPH1_DEFAULTS = {
     "enabled": False,
     "dataset": "casia-b",
     "keypoints": "hrnet",
-    "min_length": 61,  # the original drops sequences with <= 60 frames
+    "min_length": 61,  # the original drops training sequences with <= 60 frames
+    "test_set": "gaitgraph1",  # ... and test ones (<= the window length); "all": every test sequence
     "phase1": {},  # overrides of `gaitgraph fit` settings (max_epochs, sequence_length, ...)
     "phase2": {},
 }

@@ -14,6 +14,12 @@ uses, so that ``gaitgraph.paper.tables`` puts it beside our number of the *same*
 ``layout`` is the keypoint layout the number was obtained with: ``coco17`` (CASIA-B HRNet, or
 OUMVLP remapped to COCO-17 by ``misc/oumvlp17.py``) or ``openpose18`` (OUMVLP's original 18 points,
 which is what this project evaluates).
+
+``test_set`` / ``test_protocol``: which test sequences the source's code evaluated, and where that is
+set (``gaitgraph.evaluation.selection``): ``all``, or ``> N frames`` where shorter sequences were dropped
+from the test set as well -- GaitGraph v1's own code and FastPoseGait's ``frame_threshold`` do that
+(``peers.md`` §2, "How to read these numbers"), so such a number is not measured on the same probes and
+gallery as an all-sequences one.
 """
 
 from __future__ import annotations
@@ -47,6 +53,8 @@ class Published:
     per_view: dict | None = None  # condition -> {view: rank-1 %}
     note: str = ""
     verified: bool = True  # False: recalled, not checked against the source
+    test_set: str = "all"  # which test sequences: "all", "> 60 frames" (shorter ones dropped), "not stated"
+    test_protocol: str = ""  # where the source's code sets that (every entry has one)
 
 
 def _mean(*xs: float) -> float:
@@ -56,6 +64,17 @@ def _mean(*xs: float) -> float:
 def _casia(nm: float, bg: float, cl: float) -> dict:
     return {"NM#5-6": nm, "BG#1-2": bg, "CL#1-2": cl}
 
+
+# Test-sequence protocols of the sources (read in their code; peers.md §2)
+G2_CODE = "GaitGraph2 code: every test sequence, short ones reflection-padded (PadSequence)"
+G1_CODE = ("GaitGraph v1 code: sequences of <= 60 frames dropped from the test set too (src/datasets/gait.py, "
+           "used by src/evaluate.py)")
+FPG_ALL = "FastPoseGait {cfg}: no frame_threshold (configs/default.yaml: 0), every test sequence"
+FPG_THRESHOLD = ("FastPoseGait {cfg}: frame_threshold {n} drops sequences of <= {n} frames from train AND test "
+                 "(fastposegait/data/dataset.py)")
+OG_ALL = "OpenGait: its code never reads frame_threshold, every test sequence"
+GAITMIXER_CODE = ("GaitMixer src/datasets/gait.py (GaitGraph v1's dataset class, sequence_length 60): sequences "
+                  "of <= 60 frames dropped from the test set too")
 
 _GG1_PER_VIEW = {
     "NM#5-6": (85.3, 88.5, 91.0, 92.5, 87.2, 86.5, 88.4, 89.2, 87.9, 85.9, 81.9),
@@ -71,51 +90,61 @@ PUBLISHED: tuple[Published, ...] = (
         f"{FPG_ZOO} (bracketed values, 'mentioned in the papers'); same values quoted in {GAITMIXER_README} and "
         f"{GAITPT_RESULTS}",
         note="no per-view table was found for GaitGraph2",
+        test_set='all', test_protocol=G2_CODE,
     ),
     Published(
         "GaitGraph (released model)", "casia-b", "hrnet", "coco17", "exclude_identical", "paper",
         _casia(87.7, 74.8, 66.3), _mean(87.7, 74.8, 66.3), GG1_README,
         per_view={c: dict(zip(map(str, CASIA_VIEWS), v)) for c, v in _GG1_PER_VIEW.items()},
         note="Papers-with-code lists a cross-view average of 76.3",
+        test_set='> 60 frames', test_protocol=G1_CODE,
     ),
     Published(
         "GaitGraph2 (FastPoseGait, vanilla)", "casia-b", "hrnet", "coco17", "exclude_identical", "reproduction",
         _casia(80.29, 71.40, 63.80), 71.83, FPG_ZOO,
+        test_set='all', test_protocol=FPG_ALL.format(cfg="configs/gaitgraph2/gaitgraph2.yaml"),
     ),
     Published(
         "GaitGraph2 (FastPoseGait, improved)", "casia-b", "hrnet", "coco17", "exclude_identical", "reproduction",
         _casia(83.60, 72.80, 67.01), 74.47, FPG_ZOO, note="FastPoseGait's improved training recipe",
+        test_set='all', test_protocol=FPG_ALL.format(cfg="configs/gaitgraph2/gaitgraph2_plus.yaml"),
     ),
     Published(
         "GaitGraph (FastPoseGait, vanilla)", "casia-b", "hrnet", "coco17", "exclude_identical", "reproduction",
         _casia(86.37, 76.50, 65.24), 76.04, FPG_ZOO,
-        note="FastPoseGait's frame_threshold drops short sequences from the test set too",
+        test_set='> 60 frames', test_protocol=FPG_THRESHOLD.format(cfg="configs/gaitgraph1/gaitgraph1_phase1.yaml", n=60),
     ),
     Published(
         "GaitGraph (FastPoseGait, improved)", "casia-b", "hrnet", "coco17", "exclude_identical", "reproduction",
         _casia(88.47, 77.52, 67.95), 77.98, FPG_ZOO,
+        test_set='all', test_protocol=FPG_ALL.format(cfg="configs/gaitgraph1/gaitgraph1_phase1_plus.yaml"),
     ),
     # ------------------------------------------------------------ CASIA-B, other skeleton methods
     Published(
         "GaitMixer", "casia-b", "hrnet", "coco17", "exclude_identical", "peer",
         _casia(94.9, 85.6, 84.5), 88.3, GAITMIXER_README, note="checkpoint selected on the test set",
+        test_set='> 60 frames', test_protocol=GAITMIXER_CODE,
     ),
     Published(
         "GaitFormer (GaitMixer's)", "casia-b", "hrnet", "coco17", "exclude_identical", "peer",
         _casia(91.5, 81.4, 77.2), 83.4, GAITMIXER_README,
+        test_set='> 60 frames', test_protocol=GAITMIXER_CODE,
     ),
     Published(
         "GaitPT", "casia-b", "vitpose", "coco17", "exclude_identical", "peer",
         _casia(92.3, 79.7, 75.8), 82.6, GAITPT_RESULTS, std=_casia(0.7, 2.5, 2.0),
         note="mean ± std over 3 runs; 82.6 is the abstract's mean; ViTPose keypoints",
+        test_set='not stated', test_protocol="GaitPT: no code in the reference set; the README does not say",
     ),
     Published(
         "GaitTR (FastPoseGait)", "casia-b", "simcc", "coco17", "exclude_identical", "peer",
         _casia(94.91, 88.82, 90.34), 91.35, FPG_ZOO, note="SimCC keypoints, not HRNet",
+        test_set='all', test_protocol="FastPoseGait configs/gaittr/gaittr.yaml: frame_threshold 0, every test sequence",
     ),
     Published(
         "GPGait (FastPoseGait)", "casia-b", "hrnet", "coco17", "exclude_identical", "peer",
         _casia(93.60, 80.15, 69.29), 81.01, FPG_ZOO,
+        test_set='all', test_protocol=FPG_ALL.format(cfg="configs/gpgait/gpgait.yaml"),
     ),
     # ------------------------------------------------------------ OUMVLP-Pose, GaitGraph2
     Published(
@@ -124,52 +153,64 @@ PUBLISHED: tuple[Published, ...] = (
         note="NOT VERIFIED against the paper; its convention is assumed to be the code's (gallery 00, probe 01, "
         "identical views included)",
         verified=False,
+        test_set='all', test_protocol=G2_CODE,
     ),
     Published(
         "GaitGraph2 (OpenGait zoo)", "oumvlp-pose", "alphapose", "openpose18", "opengait", "reproduction",
         {"NM": 62.10}, 62.10, OG_ZOO,
+        test_set='all', test_protocol=OG_ALL,
     ),
     Published(
         "GaitGraph2 (FastPoseGait, vanilla)", "oumvlp-pose", "alphapose", "openpose18", "opengait", "reproduction",
         {"NM": 62.11}, 62.11, FPG_ZOO,
+        test_set='all', test_protocol=FPG_ALL.format(cfg="configs/gaitgraph2/gaitgraph2_OUMVLP.yaml"),
     ),
     Published(
         "GaitGraph2 (FastPoseGait, improved)", "oumvlp-pose", "alphapose", "openpose18", "opengait", "reproduction",
         {"NM": 64.53}, 64.53, FPG_ZOO,
+        test_set='all', test_protocol=FPG_ALL.format(cfg="configs/gaitgraph2/gaitgraph2_OUMVLP_plus.yaml"),
     ),
     Published(
         "GaitGraph2 (FastPoseGait, vanilla)", "oumvlp-pose", "openpose", "openpose18", "opengait", "reproduction",
         {"NM": 49.02}, 49.02, FPG_ZOO,
+        test_set='all', test_protocol=FPG_ALL.format(cfg="configs/gaitgraph2/gaitgraph2_OUMVLP.yaml"),
     ),
     Published(
         "GaitGraph2 (OpenGait zoo, COCO-17 remap)", "oumvlp-pose", "alphapose", "coco17", "opengait", "reproduction",
         {"NM": 70.75}, 70.75, OG_ZOO, note="18 -> 17 keypoints (misc/oumvlp17.py), not our 18-point layout",
+        test_set='all', test_protocol=OG_ALL,
     ),
     Published(
         "GaitGraph2 (FastPoseGait, COCO-17 remap)", "oumvlp-pose", "alphapose", "coco17", "opengait", "reproduction",
         {"NM": 70.68}, 70.68, FPG_ZOO, note="18 -> 17 keypoints, not our 18-point layout",
+        test_set='all', test_protocol=FPG_ALL.format(cfg="configs/gaitgraph2/gaitgraph2_OUMVLP17.yaml"),
     ),
     Published(
         "GaitGraph2 (FastPoseGait, COCO-17 remap)", "oumvlp-pose", "openpose", "coco17", "opengait", "reproduction",
         {"NM": 55.02}, 55.02, FPG_ZOO, note="18 -> 17 keypoints, not our 18-point layout",
+        test_set='all', test_protocol=FPG_ALL.format(cfg="configs/gaitgraph2/gaitgraph2_OUMVLP17.yaml"),
     ),
     # ------------------------------------------------------------ OUMVLP-Pose, GaitGraph and peers
     Published(
         "GaitGraph (FastPoseGait, vanilla)", "oumvlp-pose", "alphapose", "openpose18", "opengait", "reproduction",
         {"NM": 2.81}, 2.81, FPG_ZOO, note="OpenGait's zoo lists the same 2.81",
+        test_set='> 17 frames', test_protocol=FPG_THRESHOLD.format(cfg="configs/gaitgraph1/gaitgraph1_phase1_OUMVLP.yaml", n=17),
     ),
     Published(
         "GaitGraph (FastPoseGait, improved)", "oumvlp-pose", "alphapose", "openpose18", "opengait", "reproduction",
         {"NM": 51.24}, 51.24, FPG_ZOO,
+        test_set='all', test_protocol=FPG_ALL.format(cfg="configs/gaitgraph1/gaitgraph1_phase1_OUMVLP_plus.yaml"),
     ),
     Published(
         "GaitTR (FastPoseGait)", "oumvlp-pose", "alphapose", "openpose18", "opengait", "peer",
         {"NM": 40.30}, 40.30, FPG_ZOO,
         note="the zoo lists '40.30 / 39.77'; read as AlphaPose / OpenPose like the GaitGraph2 row (not verified)",
+        test_set='all', test_protocol="FastPoseGait configs/gaittr/gaittr_OUMVLP.yaml: frame_threshold 0, every test sequence",
     ),
     Published(
         "GPGait (FastPoseGait)", "oumvlp-pose", "alphapose", "coco17", "opengait", "peer",
         {"NM": 59.11}, 59.11, FPG_ZOO, note="COCO-17 remap",
+        test_set='all', test_protocol=FPG_ALL.format(cfg="configs/gpgait/gpgait_OUMVLP.yaml"),
     ),
 )
 
@@ -185,4 +226,5 @@ def published(dataset: str | None = None, keypoints: str | None = None, conventi
 def as_dict(p: Published) -> dict:
     """JSON-ready form of one entry."""
     return {k: getattr(p, k) for k in ("method", "dataset", "keypoints", "layout", "convention", "kind", "values",
-                                       "mean", "std", "per_view", "source", "note", "verified")}
+                                       "mean", "std", "per_view", "source", "note", "verified", "test_set",
+                                       "test_protocol")}

@@ -248,6 +248,7 @@ class GaitGraph2(pl.LightningModule):
                 "dataset": dm.dataset_name, "keypoints": meta.get("keypoints"), "skeleton": self.skeleton.name,
                 "synthetic": bool(meta.get("synthetic", False)), "checkpoint": self.trainer.ckpt_path,
                 "tta": bool(self.hparams.tta), "backend_name": self.hparams.backend_name,
+                "test_set": dm.test_set_record() if hasattr(dm, "test_set_record") else None,
                 "environment": describe(), **result,
             }
             path = Path(self.hparams.metrics_path)
