@@ -123,6 +123,16 @@ def test_dry_run_paper_config_plans_without_the_data(workflow):
     assert job_counts(r.stdout) == expected
 
 
+def test_dry_run_ablation_has_every_row(workflow):
+    """Issue 11: the original's single_branch.yaml is a row: 9 trainings, 12 evaluated rows (embedded default: 1 seed)."""
+    from gaitgraph.ablation import ROWS, TRAININGS
+
+    r = snakemake(workflow, "-n", "results/ablation.md", "results/figures/ablation.png")
+    counts = job_counts(r.stdout)
+    assert counts["ablation_train"] == len(TRAININGS) == 9 and counts["ablation_evaluate"] == len(ROWS) == 12
+    assert "train/single_branch/seed0/model.ckpt" in r.stdout and "evaluate/single_branch/seed0" in r.stdout
+
+
 def test_two_seeds_double_the_trainings(workflow):
     r = snakemake(workflow, "-n", "--configfile", write_config(workflow, "seeds.yaml", lambda c: c.update(seeds=[0, 1])))
     counts = job_counts(r.stdout)
