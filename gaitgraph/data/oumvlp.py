@@ -8,12 +8,13 @@ Each file is ``{"people": [{"pose_keypoints_2d": [x, y, c] * 18, ...}, ...]}`` i
 OpenPose-COCO order (both releases). Views are 0-90 and 180-270 in steps of 15, sequences 00 and 01,
 the condition is always ``nm``.
 
-Several people in a frame: the original takes ``people[0]``, which makes skeletons jump between
-people. Here the person continuing the track is chosen: the one whose body centre (mean of the
-visible joints) moved least relative to the body size, and whose size changed least, compared with
-the last chosen pose. Before the first choice the track is anchored on the first frame that has
-exactly one person; a sequence without any such frame starts with the most confident person (sum of
-joint confidences). ``meta["stats"]`` records how many frames needed a choice.
+Several people in a frame (``person``): the original takes ``people[0]`` (``person="first"``
+restores that), which makes skeletons jump between people. By default (``"track"``) the person
+continuing the track is chosen: the one whose body centre (mean of the visible joints) moved least
+relative to the body size, and whose size changed least, compared with the last chosen pose. Before
+the first choice the track is anchored on the first frame that has exactly one person; a sequence
+without any such frame starts with the most confident person (sum of joint confidences).
+``meta["stats"]`` records how many frames needed a choice.
 
 This module imports no torch at module level so that worker processes start quickly.
 """
@@ -40,6 +41,11 @@ KEYPOINT_SOURCES = ("openpose", "alphapose")
 NUM_JOINTS = 18
 VIEWS = tuple(range(0, 91, 15)) + tuple(range(180, 271, 15))
 SEQUENCES = (0, 1)
+PERSON_CHOICES = ("track", "first")  # ours (track continuity) and the original's people[0]
+PERSON_SELECTION = {
+    "track": "track continuity (centre displacement / body size + |log size ratio|), anchored on the first single-person frame",
+    "first": "people[0] of every frame (the original GaitGraph2 reader)",
+}
 # Worker processes only pay off on big trees: spawning them costs ~0.7 s, and one process reads
 # ~15,000 small JSON files per second (measured on the synthetic tree; the real tree has ~7 M).
 POOL_MIN_SEQUENCES = 1000
@@ -223,8 +229,9 @@ class SequenceResult:
     notes: dict[str, int] = field(default_factory=dict)  # counted, not errors
 
 
-def read_sequence(folder: str | os.PathLike) -> SequenceResult:
-    """Read every ``*.json`` frame of one ``VVV_SS`` folder, sorted by frame number, one person each."""
+def read_sequence(folder: str | os.PathLike, person: str = "track") -> SequenceResult:
+    """Read every ``*.json`` frame of one ``VVV_SS`` folder, sorted by frame number, one person each
+    (``person``: ``track`` = ours, ``first`` = the original's ``people[0]``)."""
     folder = Path(folder)
     skips: list[tuple[str, str]] = []
     notes = {NO_PEOPLE: 0, SEVERAL_PEOPLE: 0, NOT_FIRST: 0}
@@ -259,7 +266,7 @@ def read_sequence(folder: str | os.PathLike) -> SequenceResult:
     previous = next((c[0] for c in candidates if len(c) == 1), None)
     chosen = []
     for people in candidates:
-        k = choose_person(people, previous)
+        k = choose_person(people, previous) if person == "track" else 0
         if len(people) > 1:
             notes[SEVERAL_PEOPLE] += 1
             notes[NOT_FIRST] += k != 0
@@ -312,16 +319,20 @@ def convert_oumvlp(
     synthetic: bool = False,
     progress: bool = True,
     workers: int | None = None,
+    person: str = "track",
 ) -> Path:
     """Convert an OUMVLP-Pose keypoint tree to a converted dataset at ``output_dir`` (atomically).
 
     ``workers`` processes parse the JSON files (default: CPU count, at most 8); trees with fewer
     than ``POOL_MIN_SEQUENCES`` sequence folders and ``workers=1`` are read in this process.
+    ``person``: who is read from a frame with several people, ``track`` (ours) or ``first`` (the original).
     """
     from gaitgraph.data.format import sequences_frame, write_dataset
 
     if keypoints not in KEYPOINT_SOURCES:
         raise ValueError(f"keypoints must be one of {', '.join(KEYPOINT_SOURCES)}, got {keypoints!r}")
+    if person not in PERSON_CHOICES:
+        raise ValueError(f"person must be one of {', '.join(PERSON_CHOICES)}, got {person!r}")
     root = Path(root)
     counter = SkipCounter(strict=strict)
     sequences = find_sequences(root, keypoints, counter)
@@ -330,7 +341,7 @@ def convert_oumvlp(
     rows, poses, frames = [], [], []
     notes = {NO_PEOPLE: 0, SEVERAL_PEOPLE: 0, NOT_FIRST: 0}
     offset = 0
-    for (subject, view, seq, folder), res in zip(sequences, _map_sequences([s[3] for s in sequences], workers, progress)):
+    for (subject, view, seq, folder), res in zip(sequences, _map_sequences([s[3] for s in sequences], workers, progress, person)):
         for reason, at in res.skips:
             counter.skip(reason, at)
         for k, v in res.notes.items():
@@ -361,7 +372,7 @@ def convert_oumvlp(
         "synthetic": bool(synthetic),
         "source": str(root / keypoints),
         "id_list": str(id_list),
-        "person_selection": "track continuity (centre displacement / body size + |log size ratio|), anchored on the first single-person frame",
+        "person_selection": PERSON_SELECTION[person],
         "stats": counter.summary(),
     }
     out = write_dataset(output_dir, np.concatenate(poses), np.concatenate(frames), table, meta)
@@ -370,22 +381,25 @@ def convert_oumvlp(
     return out
 
 
-def _map_sequences(folders: list[Path], workers: int | None, progress: bool):
+def _map_sequences(folders: list[Path], workers: int | None, progress: bool, person: str = "track"):
     """Yield ``read_sequence`` results in order, in worker processes when it pays off."""
+    from functools import partial
+
     from tqdm import tqdm
 
+    read = partial(read_sequence, person=person)
     workers = min(os.cpu_count() or 1, 8) if workers is None else workers
     bar = tqdm(total=len(folders), desc="read JSON", unit="seq", file=sys.stderr, disable=not progress or not sys.stderr.isatty(), leave=False)
     with bar:
         if workers <= 1 or len(folders) < POOL_MIN_SEQUENCES:
             for folder in folders:
-                yield read_sequence(folder)
+                yield read(folder)
                 bar.update()
             return
         # spawn, not fork: the parent may hold torch threads; this module is light to import
         pool = ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn"))
         try:
-            for res in pool.map(read_sequence, folders, chunksize=16):
+            for res in pool.map(read, folders, chunksize=16):
                 yield res
                 bar.update()
         finally:  # on an error (e.g. --strict) do not wait for the rest of the tree
