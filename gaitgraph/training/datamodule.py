@@ -156,8 +156,9 @@ class PoseDataModule(pl.LightningDataModule):
                 evaluation keeps every sequence (a 1-frame sequence pads to a constant window).
             predict_split: which sequences ``predict`` embeds.
             fill_missing: apply the original ``NormalizeEmpty`` (joints with x == 0 get the frame's mean
-                x, y and conf 0) to validation/test/predict batches. ``None``: for ``openpose18`` data, as
-                the original does for OUMVLP-Pose and as ``gaitgraph.inference`` does.
+                x, y, one joint at a time, and conf 0: ``fill_missing_joints``) to validation/test/predict
+                batches; training batches are never filled. ``None``: for ``openpose18`` data, as the
+                original does for OUMVLP-Pose and as ``gaitgraph.inference`` does.
             test_set: which validation and test sequences are evaluated (``gaitgraph.evaluation.selection``):
                 ``all`` (GaitGraph2) or ``gaitgraph1`` (GaitGraph v1's protocol: sequences of at most
                 ``sequence_length`` frames left out, as its dataset class does for every split).
