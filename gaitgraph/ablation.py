@@ -7,7 +7,9 @@ parses the workflow. Evaluation and tables: ``gaitgraph.paper.ablation``; figure
   key, everything else replaced): :func:`merge_configs`. One training per seed.
 * **Rows** (:data:`ROWS`): a training evaluated with or without TTA and with or without frames
   shuffled at test time. "+ TTA (full)" is the "+ augmentation" model evaluated with TTA; the temporal
-  "shuffled test" rows reuse the ordered / train-shuffled models.
+  "shuffled test" rows reuse the ordered / train-shuffled models. "single branch" is the original's
+  ``configs/single_branch.yaml`` (one raw branch, augmentation on, no TTA), the ResGCN counterpart of
+  the ST-GCN row.
 * **Plan** (:class:`AblationPlan`): targets, inputs and settings of ``rules/ablation.smk`` (and of the
   GaitGraph v1 rules) from the workflow config.
 """
@@ -50,6 +52,7 @@ TRAININGS = {t.name: t for t in [
     Training("base", ("config/train/ablation_base.yaml",)),
     Training("multi_branch", ("config/train/ablation_base.yaml", "config/ablation/multi_branch.yaml")),
     Training("augmentation", ("config/ablation/augmentation.yaml",)),
+    Training("single_branch", ("config/train/single_branch.yaml",)),  # the original configs/single_branch.yaml
     Training("stgcn", ("config/ablation/stgcn.yaml",)),
     Training("temp_base", ("config/ablation/temp_base.yaml",)),
     Training("temp_shuffle", ("config/ablation/temp_base.yaml", "config/train/temp_shuffle.yaml")),
@@ -62,6 +65,7 @@ ROWS = [
     Row("multi_branch", "+ multi-branch input", "ladder", "multi_branch"),
     Row("augmentation", "+ augmentation", "ladder", "augmentation"),
     Row("full", "+ TTA (full model)", "ladder", "augmentation", tta=True),
+    Row("single_branch", "single branch: ResGCN on raw x, y, conf (augmentation, no TTA)", "backbone", "single_branch"),
     Row("stgcn", "ST-GCN backbone (single branch, augmentation, no TTA)", "backbone", "stgcn"),
     Row("temporal_ordered", "temporal: ordered frames (single branch, no TTA)", "temporal", "temp_base"),
     Row("temporal_shuffle_train", "temporal: frames shuffled in training", "temporal", "temp_shuffle"),
@@ -73,7 +77,7 @@ ROWS = [
     Row("normalization", "normalization: {other} (full model; full = {default})", "ours", "normalization", tta=True),
 ]
 ROW_BY_NAME = {r.name: r for r in ROWS}
-GROUP_TITLES = {"ladder": "GaitGraph2 components", "backbone": "backbone", "temporal": "temporal modelling",
+GROUP_TITLES = {"ladder": "GaitGraph2 components", "backbone": "single branch: ResGCN vs ST-GCN", "temporal": "temporal modelling",
                 "ours": "ours: input features and normalization"}
 
 
@@ -144,7 +148,8 @@ GAITGRAPH1_DEFAULTS = {
     "enabled": False,
     "dataset": "casia-b",
     "keypoints": "hrnet",
-    "min_length": 61,  # the original drops sequences with <= 60 frames
+    "min_length": 61,  # the original drops training sequences with <= 60 frames
+    "test_set": "gaitgraph1",  # ... and test ones (<= the window length); "all": every test sequence
     "phase1": {},  # overrides of `gaitgraph fit` settings (max_epochs, sequence_length, ...)
     "phase2": {},
 }

@@ -41,6 +41,8 @@ FIT_ARGUMENTS = {
     "learning_rate": "model.learning_rate",
     "weight_decay": "model.weight_decay",
     "loss_temperature": "model.loss_temperature",
+    "validation": "data.validation",  # test-set: the original's validation (and selection) on the test split
+    "min_length": "data.min_length",  # 1: train on every sequence, as the original
 }
 
 OUMVLP_POSE_URL = "http://www.am.sanken.osaka-u.ac.jp/BiometricDB/GaitLPPose.html"

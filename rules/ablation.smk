@@ -209,7 +209,8 @@ rule gaitgraph1_finetune:
 
 
 rule gaitgraph1_evaluate:
-    """G1's own evaluation: plain 128-d embeddings (its flip TTA is a no-op on one branch)."""
+    """G1's own evaluation: plain 128-d embeddings (its flip TTA is a no-op on one branch) on its own
+    test set (gaitgraph1/test_set, default gaitgraph1: test sequences of <= the window left out)."""
     input:
         model=rules.gaitgraph1_finetune.output.model,
         data="results/data/normalized/{dataset}/{keypoints}",
@@ -224,8 +225,10 @@ rule gaitgraph1_evaluate:
         mem_mb=12000,
         runtime=120,
         gpu=1,
+    params:
+        test_set=PLAN.g1["test_set"],
     shell:
         "gaitgraph evaluate --checkpoint {input.model:q} --data {input.data:q}"
         " --output {output.metrics:q} --method GaitGraph --experiment gaitgraph1"
-        " --seed {wildcards.seed} --no-tta --device $(python -m gaitgraph.pipeline device)"
-        " --quiet > {log:q} 2>&1"
+        " --seed {wildcards.seed} --no-tta --test-set {params.test_set}"
+        " --device $(python -m gaitgraph.pipeline device) --quiet > {log:q} 2>&1"

@@ -110,6 +110,12 @@ def synthetic_flag(dataset):
     return "--synthetic" if config["datasets"][dataset]["source"] == "synthetic" else ""
 
 
+def fill_flag(wildcards):
+    """Our variant, off in both shipped configs: the original fills missing joints at test time only."""
+    fill = config["datasets"][wildcards.dataset].get("fill_before_training", False)
+    return "--fill-missing-joints" if fill else ""
+
+
 # --- training and evaluation -----------------------------------------------------------------
 
 

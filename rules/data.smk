@@ -121,9 +121,11 @@ rule convert_oumvlp_pose:
         root=get_oumvlp_pose_root,
         id_list=get_oumvlp_pose_id_list,
         synthetic=synthetic_flag("oumvlp-pose"),
+        person=lookup(dpath="datasets/oumvlp-pose/person", within=config, default="track"),
     shell:
         "gaitgraph-data convert oumvlp-pose --input {params.root:q} --keypoints {wildcards.keypoints}"
-        " --id-list {params.id_list:q} --output {output.dataset:q} {params.synthetic} > {log:q} 2>&1"
+        " --id-list {params.id_list:q} --output {output.dataset:q} --person {params.person}"
+        " {params.synthetic} > {log:q} 2>&1"
 
 
 rule normalize_keypoints:
@@ -141,6 +143,7 @@ rule normalize_keypoints:
         runtime=60,
     params:
         mode=lookup(dpath="datasets/{dataset}/normalization", within=config),
+        fill=fill_flag,
     shell:
         "gaitgraph-data normalize --input {input.dataset:q} --output {output.dataset:q}"
-        " --mode {params.mode} > {log:q} 2>&1"
+        " --mode {params.mode} {params.fill} > {log:q} 2>&1"

@@ -60,9 +60,16 @@ def test_overlays_resolve_to_the_intended_differences(tiny_dataset):
     assert hp["augmentation"]["multi_input"] is True and hp["augmentation"]["tta"] is False
     assert _noise(aug.datamodule) == {"flip_sequence_p": 0.5, "flip_lr_p": 0.5, "joint_noise": 0.1,
                                       "point_noise": 0.05, "random_move": (3.0, 1.0)}
-    # ST-GCN: backend stgcn on one raw branch
+    # ST-GCN: backend stgcn on one raw branch, the original's (PyTorch default) initialisation
     assert hp["stgcn"]["backend_name"] == "stgcn" and hp["stgcn"]["multi_input"] is False
     assert type(got["stgcn"].model.backbone).__name__.lower().startswith("stgcn")
+    assert hp["stgcn"]["stgcn_init"] == "pytorch"
+    # single branch (the original single_branch.yaml): one raw branch, augmentation on, no TTA: the ResGCN
+    # counterpart of the ST-GCN row (the model differs only in the backbone)
+    sb = got["single_branch"]
+    assert hp["single_branch"]["multi_input"] is False and hp["single_branch"]["tta"] is False
+    assert sb.model.features(_poses()).shape[1:3] == (1, 3) and _noise(sb.datamodule) == _noise(aug.datamodule)
+    assert {k for k in hp["stgcn"] if hp["stgcn"][k] != hp["single_branch"][k]} == {"backend_name"}
     # temporal: the shuffled training differs from the ordered one ONLY in the frame shuffle
     tb, ts = got["temp_base"].datamodule, got["temp_shuffle"].datamodule
     assert tb.train_shuffle_sequence is False and ts.train_shuffle_sequence is True
@@ -192,3 +199,19 @@ def test_the_plan_is_cheap_to_import():
 def test_every_row_names_a_training():
     assert all(r.training in TRAININGS for r in ROWS)
     assert ROW_BY_NAME["full"].training == ROW_BY_NAME["augmentation"].training and ROW_BY_NAME["full"].tta
+
+
+def test_schema_lists_every_row_and_the_single_branch_row_is_the_original_config():
+    """config.schema.yaml's enum of row names is the study's rows; single_branch = configs/single_branch.yaml."""
+    from pathlib import Path
+
+    import yaml
+
+    root = Path(__file__).resolve().parents[1]
+    schema = yaml.safe_load((root / "config" / "config.schema.yaml").read_text())
+    enum = schema["properties"]["ablation"]["properties"]["rows"]["items"]["enum"]
+    assert enum == [r.name for r in ROWS]
+    assert TRAININGS["single_branch"].overlays == ("config/train/single_branch.yaml",)
+    overlay = yaml.safe_load((root / "config" / "train" / "single_branch.yaml").read_text())
+    assert overlay == {"model": {"multi_input": False, "tta": False}, "data": {"multi_input": False}}
+    assert not ROW_BY_NAME["single_branch"].tta and ROW_BY_NAME["single_branch"].group == "backbone"

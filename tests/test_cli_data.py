@@ -24,6 +24,12 @@ def test_convert_casia_b_normalize_and_info(tmp_path, capsys):
     assert "Skipped 1 rows: 1 wrong number of values" in err and err.count("\n") == 1  # one summary, no per-row lines
 
     assert main(["normalize", "--input", str(out), "--output", str(tmp_path / "norm"), "--mode", "center-scale", "--quiet"]) == 0
+    assert main(["normalize", "--input", str(out), "--output", str(tmp_path / "x"), "--mode", "center-scale",
+                 "--fill-missing-joints"]) == 2
+    assert "--fill-missing-joints needs --mode none" in capsys.readouterr().err and not (tmp_path / "x").exists()
+    assert main(["normalize", "--input", str(out), "--output", str(tmp_path / "filled"), "--mode", "none",
+                 "--fill-missing-joints", "--quiet"]) == 0
+    assert load_dataset(tmp_path / "filled").meta["normalization"]["fill_missing_joints"] is True
     assert load_dataset(tmp_path / "norm").meta["normalization"]["mode"] == "center-scale"
 
     assert main(["info", str(tmp_path / "norm"), "--json"]) == 0

@@ -85,6 +85,24 @@ def test_person_choice_follows_the_track(tmp_path):
     assert res.notes == {oumvlp.SEVERAL_PEOPLE: 2, oumvlp.NOT_FIRST: 2, oumvlp.NO_PEOPLE: 0}
 
 
+def test_person_first_restores_the_original_people0(tmp_path):
+    folder = tmp_path / "root" / "alphapose" / "00001" / "000_00"
+    for f in range(1, 7):
+        walker, bystander = pose(50 + 3 * f), pose(300, size=55)
+        write_frame(folder, f, [bystander, walker] if f in (3, 4) else [walker])
+    res = read_sequence(folder, person="first")
+    expected = [np.array(pose(300, size=55) if f in (3, 4) else pose(50 + 3 * f), np.float32).reshape(18, 3)
+                for f in range(1, 7)]
+    np.testing.assert_array_equal(res.poses, np.stack(expected))
+    assert res.notes[oumvlp.SEVERAL_PEOPLE] == 2 and res.notes[oumvlp.NOT_FIRST] == 0
+    ids = write_id_list(tmp_path / "ID_list.csv", train=(1,), test=())
+    ds = load_dataset(convert_oumvlp(tmp_path / "root", "alphapose", ids, tmp_path / "out", progress=False, person="first"))
+    assert "people[0]" in ds.meta["person_selection"]
+    np.testing.assert_array_equal(ds.poses, res.poses)
+    with pytest.raises(ValueError, match="person must be one of"):
+        convert_oumvlp(tmp_path / "root", "alphapose", ids, tmp_path / "o2", progress=False, person="best")
+
+
 def test_first_frame_with_several_people_is_anchored_on_a_later_single_person_frame(tmp_path):
     folder = tmp_path / "seq"
     write_frame(folder, 1, [pose(300, conf=0.95), pose(50)])  # the bystander is more confident here

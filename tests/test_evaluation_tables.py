@@ -195,3 +195,44 @@ def test_retrieval_conventions_render_their_metrics():
     grew = {"dataset": "grew", "keypoints": "hrnet", "conventions": {"official": {
         "kind": "retrieval", "description": "d", "metrics": None, "mean": None, "num_gallery": 4, "num_probe": 3}}}
     assert "not scored here" in metrics_markdown(grew) and "not scored here" in metrics_latex(grew)
+
+
+def test_gaitgraph1_checkpoints_use_v1s_own_test_set_by_default(small_dataset, tiny_checkpoint, tmp_path):
+    """GaitGraph v1 drops sequences of <= sequence_length frames from the test set as well (src/datasets/gait.py,
+    src/evaluate.py): `auto` applies that to v1 checkpoints, `all` keeps every sequence (the named alternative)."""
+    from gaitgraph.checkpoints import ModelSpec, save_checkpoint
+    from gaitgraph.cli.evaluate import main
+    from gaitgraph.data.format import load_dataset
+    from gaitgraph.evaluation.run import EvaluationError, evaluate_checkpoint
+
+    spec = ModelSpec(backbone="resgcn-n21-r8", skeleton="coco17", num_branches=1, in_channels=3, multi_branch=False,
+                     l2_normalize=True, sequence_length=16)
+    g1 = save_checkpoint(tmp_path / "g1.ckpt", spec.create_model().eval(), spec)
+    table = load_dataset(small_dataset).sequences
+    test = table[table["split"] == "test"]
+    long = test[test["length"] > 16]
+    assert 0 < len(long) < len(test)  # lengths 12-24: some short ones to leave out
+    gallery = lambda t: int(((t["condition"] == "nm") & (t["sequence"] <= 4)).sum())  # noqa: E731
+
+    v1 = evaluate_checkpoint(g1, small_dataset, tmp_path / "v1.json", tta=False, progress=False)
+    assert v1["test_set"] == {**v1["test_set"], "name": "gaitgraph1", "min_length": 17,
+                              "num_sequences_total": len(test), "num_left_out": len(test) - len(long)}
+    assert v1["num_sequences"] == len(long) and v1["num_gallery"] == gallery(long)
+    assert v1["num_probe"] == len(long) - gallery(long)
+    assert "left out" in (tmp_path / "v1.md").read_text()
+
+    assert main(["--checkpoint", str(g1), "--data", str(small_dataset), "--output", str(tmp_path / "all.json"),
+                 "--no-tta", "--test-set", "all", "--quiet"]) == 0
+    every = json.loads((tmp_path / "all.json").read_text())
+    assert every["test_set"]["name"] == "all" and every["num_sequences"] == len(test)
+    assert every["test_set"]["num_left_out"] == 0 and every["num_gallery"] == gallery(test)
+
+    g2 = evaluate_checkpoint(tiny_checkpoint, small_dataset, tmp_path / "g2.json", progress=False)  # GaitGraph2: all
+    assert g2["test_set"]["name"] == "all" and g2["num_sequences"] == len(test)
+    forced = evaluate_checkpoint(tiny_checkpoint, small_dataset, tmp_path / "g2v1.json", progress=False,
+                                 test_set="gaitgraph1")
+    assert forced["num_sequences"] == len(long) and forced["test_set"]["min_length"] == 17
+    with pytest.raises(EvaluationError, match="at least 61 frames"):
+        spec.sequence_length = 60
+        evaluate_checkpoint(save_checkpoint(tmp_path / "g1_60.ckpt", spec.create_model(), spec), small_dataset,
+                            tmp_path / "none.json", progress=False)

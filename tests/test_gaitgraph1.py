@@ -183,3 +183,25 @@ def test_gaitgraph1_runs_get_their_own_row_in_the_paper_tables(tmp_path):
     assert bg["n_runs"] == 2 and bg["mean"] == pytest.approx(62.5) and bg["std"] == pytest.approx(17.6777, abs=1e-3)
     assert row(summary, method="GaitGraph2", convention="exclude_identical", condition="BG#1-2")["mean"] == 100.0
     assert "GaitGraph / gaitgraph1" in md and "GaitGraph2 / gaitgraph2" in md
+
+
+def test_datamodule_evaluates_v1s_own_test_set(tiny_dataset):
+    """The v1 DataModule leaves validation/test sequences of <= sequence_length frames out, as v1's dataset class;
+    test_set 'all' keeps them (and GaitGraph2's PoseDataModule keeps them by default)."""
+    from gaitgraph.data.format import load_dataset
+    from gaitgraph.training import PoseDataModule
+
+    seq = load_dataset(tiny_dataset).sequences
+    window = 30  # tiny_dataset lengths are 24-48: some test sequences are not longer than the window
+    short = (seq["split"] == "test") & (seq["length"] <= window)
+    assert 0 < short.sum() < (seq["split"] == "test").sum()
+    dm = GaitGraph1DataModule(str(tiny_dataset), sequence_length=window, min_length=2, val_subjects=0.25)
+    dm.setup("fit")
+    assert (seq.iloc[dm.rows["test"]]["length"] > window).all() and (seq.iloc[dm.rows["val"]]["length"] > window).all()
+    assert len(dm.rows["test"]) == int(((seq["split"] == "test") & ~short).sum())
+    assert dm.test_set_record()["num_left_out"] == int(short.sum()) and dm.test_set_record()["min_length"] == window + 1
+    every = GaitGraph1DataModule(str(tiny_dataset), sequence_length=window, min_length=2, test_set="all")
+    every.setup("fit")
+    g2 = PoseDataModule(str(tiny_dataset), sequence_length=window)
+    g2.setup("fit")
+    assert len(every.rows["test"]) == len(g2.rows["test"]) == int((seq["split"] == "test").sum())

@@ -156,6 +156,59 @@ def test_init_follows_the_original():
     assert model.fcn.weight.std() < 0.01 and torch.equal(model.fcn.bias, torch.zeros(128))
 
 
+def _plain_stgcn_layers(in_channels: int, partitions: int, embedding_dim: int = 128) -> dict:
+    """The original ST-GCN's trainable layers as plain torch modules, built in its order (data BN; per layer
+    graph 1x1 conv to C_out * K, temporal BN / 9x1 conv / BN, residual 1x1 conv + BN where needed; the
+    embedding Linear), named as our STGCN names them."""
+    from torch import nn
+
+    layers = {}
+    c_in = in_channels
+    for i, (c_out, stride) in enumerate(((64, 1),) * 4 + ((128, 2), (128, 1), (128, 1), (256, 2), (256, 1), (256, 1))):
+        layers[f"layers.{i}.gcn.gcn"] = nn.Conv2d(c_in, c_out * partitions, 1)
+        layers[f"layers.{i}.tcn.0"] = nn.BatchNorm2d(c_out)
+        layers[f"layers.{i}.tcn.2"] = nn.Conv2d(c_out, c_out, (9, 1), (stride, 1), (4, 0))
+        layers[f"layers.{i}.tcn.3"] = nn.BatchNorm2d(c_out)
+        if i > 0 and (c_in != c_out or stride != 1):
+            layers[f"layers.{i}.residual.0"] = nn.Conv2d(c_in, c_out, 1, (stride, 1))
+            layers[f"layers.{i}.residual.1"] = nn.BatchNorm2d(c_out)
+        c_in = c_out
+    layers["fcn"] = nn.Linear(256, embedding_dim)
+    return layers
+
+
+@pytest.mark.parametrize("seed", [0, 5318008])
+def test_stgcn_starts_from_pytorch_default_init_as_the_original(seed):
+    # the original models/st_gcn sets no initialisation: same seed -> the same weights as the plain layers
+    torch.manual_seed(seed)
+    model = create_model("stgcn", skeleton="openpose18", num_branches=1, in_channels=3)
+    torch.manual_seed(seed)
+    plain = _plain_stgcn_layers(3, 4)
+    state = model.state_dict()
+    for name, layer in plain.items():
+        for key, value in layer.state_dict().items():
+            assert torch.equal(state[f"{name}.{key}"], value), f"{name}.{key}"
+    assert all(torch.equal(e, torch.ones(4, 18, 18)) for e in model.edge_importance)
+    assert torch.equal(model.data_bn.weight, torch.ones(54)) and torch.equal(model.data_bn.bias, torch.zeros(54))
+    # PyTorch's default: kaiming_uniform(a=sqrt(5)) = U(+-1/sqrt(fan_in)); the old scheme had N(0, 0.001)
+    bound = 1 / 256 ** 0.5
+    assert model.fcn.weight.abs().max() <= bound and model.fcn.weight.std() > 0.5 * bound / 3 ** 0.5
+
+
+def test_stgcn_kaiming_init_is_a_named_option():
+    torch.manual_seed(0)
+    model = create_model("stgcn", skeleton="openpose18", num_branches=1, in_channels=3, init="kaiming")
+    assert model.fcn.weight.std() < 0.002 and torch.equal(model.fcn.bias, torch.zeros(128))
+    conv = model.layers[1].tcn[2]
+    assert torch.equal(conv.bias, torch.zeros(64)) and abs(conv.weight.std() / (2 / (64 * 9)) ** 0.5 - 1) < 0.1
+    with pytest.raises(ValueError, match="unknown ST-GCN initialisation"):
+        create_model("stgcn", init="xavier")
+    from gaitgraph.training import GaitGraph2  # --model.stgcn_init; default: the original's
+
+    assert GaitGraph2(backend_name="stgcn", multi_input=False, stgcn_init="kaiming").backbone.fcn.weight.std() < 0.002
+    assert GaitGraph2(backend_name="stgcn", multi_input=False).backbone.fcn.weight.std() > 0.02
+
+
 def test_graph_conv_equals_the_original_einsum_formulation():
     torch.manual_seed(0)
     conv = GraphConv(6, 10)

@@ -10,6 +10,7 @@ from gaitgraph.data.errors import DataError
 from gaitgraph.data.format import load_dataset, write_dataset
 from gaitgraph.data.normalize import center_scale_sequence, normalize_dataset
 from gaitgraph.skeleton import COCO17, OPENPOSE18
+from gaitgraph.transforms.sequence import fill_missing_joints
 
 
 def body(skeleton, shift=(0.0, 0.0), torso=50.0, jitter=0.0, rng=None):
@@ -42,26 +43,39 @@ def make_dataset(path, skeleton, frames):
     return write_dataset(path, poses, np.arange(1, len(poses) + 1), table, meta)
 
 
-def test_none_copies_coco17_unchanged_and_records_mode(tmp_path):
-    frames = [body(COCO17, shift=(i, 0)) for i in range(3)]
-    frames[1][4] = 0  # a missing joint stays as it is for coco17 (the reference does not fill CASIA-B)
-    src = make_dataset(tmp_path / "in", COCO17, frames)
+@pytest.mark.parametrize("skeleton", [COCO17, OPENPOSE18])
+def test_none_copies_every_skeleton_byte_for_byte_and_records_mode(tmp_path, skeleton):
+    # issue 11: mode none is the raw input the original trains on, missing joints (zeros) included, also
+    # for openpose18 (OUMVLP-Pose), whose missing joints the original fills only at validation/test time
+    frames = [body(skeleton, shift=(i, 0)) for i in range(3)]
+    frames[1][4] = 0  # a missing joint
+    frames[2][[3, 5, 6]] = (0, 0, 0)  # several in one frame
+    frames[2][7] = (0, 77, 0.5)  # x == 0 with y set
+    src = make_dataset(tmp_path / "in", skeleton, frames)
     out = load_dataset(normalize_dataset(src, tmp_path / "out", "none", progress=False))
-    np.testing.assert_array_equal(out.poses, load_dataset(src).poses)
+    assert (tmp_path / "out" / "poses.npy").read_bytes() == (src / "poses.npy").read_bytes()
+    assert (tmp_path / "out" / "frames.npy").read_bytes() == (src / "frames.npy").read_bytes()
     np.testing.assert_array_equal(out.frames, [1, 2, 3])
-    assert out.meta["normalization"] == {"mode": "none", "fill_missing_joints": False}
+    record = out.meta["normalization"]
+    assert record["mode"] == "none" and record["fill_missing_joints"] is False
+    assert "unchanged" in record["poses"] and "validation/test" in record["missing_joints"]
     assert out.meta["stats"] == {"duplicate frame": 2} and out.meta["synthetic"] is True
     assert out.sequences.equals(load_dataset(src).sequences)
 
 
-def test_none_fills_missing_openpose18_joints_with_the_frame_mean(tmp_path):
+def test_fill_before_training_is_our_named_variant(tmp_path):
     f = body(OPENPOSE18)
     f[3] = (0, 77, 0.5)  # x == 0: missing
+    f[9] = (0, 0, 0)  # a second one in the same frame sees the first fill
     src = make_dataset(tmp_path / "in", OPENPOSE18, [f])
-    out = load_dataset(normalize_dataset(src, tmp_path / "out", "none", progress=False))
+    out = load_dataset(normalize_dataset(src, tmp_path / "out", "none", progress=False, fill_missing_joints=True))
+    np.testing.assert_allclose(out.poses, fill_missing_joints(f[None]), rtol=1e-6)
     np.testing.assert_allclose(out.poses[0, 3], [f[:, 0].mean(), f[:, 1].mean(), 0], rtol=1e-6)
     np.testing.assert_array_equal(out.poses[0, 4], f[4])
     assert out.meta["normalization"]["fill_missing_joints"] is True
+    assert "our variant" in out.meta["normalization"]["poses"]
+    with pytest.raises(ValueError, match="mode 'none' only"):
+        normalize_dataset(src, tmp_path / "o2", "center-scale", fill_missing_joints=True)
 
 
 @pytest.mark.parametrize("skeleton", [COCO17, OPENPOSE18])

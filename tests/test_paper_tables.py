@@ -216,3 +216,46 @@ def test_wild_published_numbers_are_rank1_of_the_official_protocol():
     grew = {p.method: p.mean for p in published("grew")}
     assert grew["GaitGraph2 (OpenGait zoo)"] == 34.61 and grew["GPGait (FastPoseGait)"] == 57.04
     assert next(p for p in published("grew") if p.method == "GaitPT").std == {"rank1": 0.5}
+
+
+def test_test_sets_and_the_fill_variant_are_labelled(tmp_path):
+    """Issue 11: every row says which test sequences it was measured on; GaitGraph v1 runs on v1's protocol and
+    runs trained on pre-filled joints (our variant) are rows of their own, labelled."""
+    v1 = casia_run(1, 0) | {"method": "GaitGraph", "experiment": "gaitgraph1",
+                            "test_set": {"name": "gaitgraph1", "min_length": 61, "num_left_out": 3}}
+    v1_all = casia_run(2, 0) | {"method": "GaitGraph", "experiment": "gaitgraph1", "test_set": {"name": "all", "min_length": 1}}
+    g2 = casia_run(0, 0)
+    filled = casia_run(2, 1) | {"normalization": {"mode": "none", "fill_missing_joints": True}}
+    summary, md, _, on_disk = build(tmp_path, [v1, v1_all, g2, filled])
+    assert row(summary, method="GaitGraph", test_set="> 60 frames", condition="BG#1-2", convention="exclude_identical")["mean"] == 75.0
+    assert row(summary, method="GaitGraph", test_set="all", condition="BG#1-2", convention="exclude_identical")["mean"] == 50.0
+    assert row(summary, method="GaitGraph2", fill_before_training=True, condition="BG#1-2",
+               convention="exclude_identical")["mean"] == 50.0
+    assert row(summary, method="GaitGraph2", fill_before_training=False, condition="BG#1-2",
+               convention="exclude_identical")["mean"] == 100.0
+    lines = md.splitlines()
+    header = [c.strip() for c in next(line for line in lines if line.startswith("| result")).strip("|").split("|")]
+    ti = header.index("test set")
+
+    def cells(pred):
+        return [c.strip() for c in next(line for line in lines if line.startswith("| ") and pred(line)).strip("|").split("|")]
+
+    assert cells(lambda line: "GaitGraph / gaitgraph1" in line and "75.0" in line)[ti] == "> 60 frames"
+    assert cells(lambda line: "GaitGraph / gaitgraph1" in line and "50.0" in line)[ti] == "all"
+    assert cells(lambda line: "GaitGraph (released model)" in line)[ti] == "> 60 frames"
+    assert cells(lambda line: "GaitGraph2 (FastPoseGait, vanilla)" in line)[ti] == "all"
+    assert cells(lambda line: "GaitGraph (FastPoseGait, vanilla)" in line)[ti] == "> 60 frames"
+    assert "GaitGraph2 / gaitgraph2 [joints filled before training]" in md
+    # every published row's protocol is stated under the table
+    for p in published("casia-b"):
+        assert f"- {p.method} ({p.keypoints}, {p.layout}): {p.test_set} — {p.test_protocol}" in md
+    assert all(p["test_protocol"] for p in on_disk["published"])
+
+
+def test_every_published_row_says_which_test_protocol_its_source_used():
+    for p in PUBLISHED:
+        assert p.test_set in ("all", "not stated") or p.test_set.startswith("> "), p
+        assert p.test_protocol, p.method
+    g1 = next(p for p in published("casia-b") if p.method == "GaitGraph (released model)")
+    assert g1.test_set == "> 60 frames" and "src/datasets/gait.py" in g1.test_protocol
+    assert all(p.test_set == "all" for p in PUBLISHED if p.method.startswith("GaitGraph2"))

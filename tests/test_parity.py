@@ -1,6 +1,9 @@
-"""Parity with the original GaitGraph2: the shared reference fixture, and an original-format
+"""Parity with the original GaitGraph2: the shared reference fixture (CASIA-B), the OUMVLP-Pose fixture with
+several missing joints per frame (tests/fixtures), and an original-format
 OUMVLP-Pose checkpoint (resgcn-n51-r4, 18 joints, length 30) written and read back."""
 
+
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -12,6 +15,7 @@ from gaitgraph.checkpoints import ModelSpec, load_model, save_checkpoint
 from gaitgraph.skeleton import OPENPOSE18
 from gaitgraph.transforms.features import build_input
 from gaitgraph.transforms.sequence import fill_missing_joints, to_length
+from reference_weights import synthetic_weights
 
 FIXTURE = "fixtures/gaitgraph2_reference_casia-b_n21-r8.pt"
 OUMVLP_KEYS = "reference/checkpoint_keys_gaitgraph2_oumvlp_resgcn-n51-r4_openpose18.txt"
@@ -93,3 +97,38 @@ def test_oumvlp_original_format_round_trip(tmp_path):
     tta = np.concatenate([plain, direct([s[::-1].copy() for s in x]), direct([s[:, list(OPENPOSE18.flip_idx)] for s in x])], 1)
     assert rel_err(gaitgraph.embed(path, sequences, tta=False), plain) < 1e-5
     assert rel_err(gaitgraph.embed(loaded, sequences, tta=True, batch_size=2), tta) < 1e-5
+
+
+# made by running the original GaitGraph2 OUMVLP-Pose test pipeline (tests/fixtures/README.md)
+OUMVLP_FIXTURE = Path(__file__).parent / "fixtures" / "gaitgraph2_oumvlp_n51-r4_missing_joints.npz"
+
+
+@pytest.fixture(scope="module")
+def oumvlp_reference(tmp_path_factory):
+    """The fixture's sequences and the original-format checkpoint whose weights made its embeddings."""
+    ref = np.load(OUMVLP_FIXTURE)
+    spec = ModelSpec(backbone="resgcn-n51-r4", skeleton="openpose18", sequence_length=30)
+    model = spec.create_model()
+    state = model.state_dict()
+    weights = synthetic_weights({k: tuple(v.shape) for k, v in state.items()}, seed=int(ref["weights_seed"]))
+    assert sum(float(np.abs(v).sum()) for v in weights.values()) == pytest.approx(float(ref["weights_checksum"]), rel=1e-6)
+    state.update({k: torch.from_numpy(v) for k, v in weights.items()})
+    model.load_state_dict(state)
+    path = save_checkpoint(tmp_path_factory.mktemp("ckpt") / "gaitgraph2_oumvlp.ckpt", model, spec, format="gaitgraph2")
+    sequences = np.split(ref["poses"], np.cumsum(ref["lengths"])[:-1])
+    return ref, path, sequences
+
+
+def test_oumvlp_fixture_has_several_missing_joints_per_frame(oumvlp_reference):
+    _, _, sequences = oumvlp_reference
+    missing = np.concatenate([(s[..., 0] == 0).sum(1) for s in sequences])
+    assert (missing >= 2).mean() > 0.5 and missing.max() == 18 and len(sequences) == 7
+
+
+@pytest.mark.parametrize("tta, key, dim", [(False, "embedding", 128), (True, "embedding_tta", 384)])
+def test_oumvlp_embeddings_equal_the_original_test_pipeline(oumvlp_reference, tta, key, dim):
+    # NormalizeEmpty (one joint at a time) -> pad -> centre crop -> MultiInput -> n51-r4, TTA as test_step
+    ref, path, sequences = oumvlp_reference
+    emb = gaitgraph.embed(path, sequences, tta=tta, batch_size=3)
+    assert emb.shape == (7, dim)
+    assert rel_err(emb, ref[key]) < 1e-4

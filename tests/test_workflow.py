@@ -123,6 +123,16 @@ def test_dry_run_paper_config_plans_without_the_data(workflow):
     assert job_counts(r.stdout) == expected
 
 
+def test_dry_run_ablation_has_every_row(workflow):
+    """Issue 11: the original's single_branch.yaml is a row: 9 trainings, 12 evaluated rows (embedded default: 1 seed)."""
+    from gaitgraph.ablation import ROWS, TRAININGS
+
+    r = snakemake(workflow, "-n", "results/ablation.md", "results/figures/ablation.png")
+    counts = job_counts(r.stdout)
+    assert counts["ablation_train"] == len(TRAININGS) == 9 and counts["ablation_evaluate"] == len(ROWS) == 12
+    assert "train/single_branch/seed0/model.ckpt" in r.stdout and "evaluate/single_branch/seed0" in r.stdout
+
+
 def test_two_seeds_double_the_trainings(workflow):
     r = snakemake(workflow, "-n", "--configfile", write_config(workflow, "seeds.yaml", lambda c: c.update(seeds=[0, 1])))
     counts = job_counts(r.stdout)
@@ -260,6 +270,22 @@ def test_fit_arguments_map_and_reject_unknown():
     ]  # fmt: skip
     with pytest.raises(ValueError, match="lr"):
         pipeline.fit_arguments({"lr": 0.1})
+    # the switches that restore the original's training set and validation (docs/fidelity.md)
+    assert pipeline.fit_arguments({"validation": "test-set", "min_length": 1}) == [
+        "--data.min_length", "1", "--data.validation", "test-set",
+    ]  # fmt: skip
+
+
+def test_fidelity_switches_pass_the_schema(workflow):
+    """The config keys docs/fidelity.md names are accepted and reach the commands."""
+
+    def original(c):
+        c["datasets"]["oumvlp-pose"].update(person="first")
+        c["datasets"]["casia-b"]["train"].update(validation="test-set", min_length=1)
+        c["gaitgraph1"].update(test_set="all")
+
+    r = snakemake(workflow, "-n", "-p", "all", "gaitgraph1", "--configfile", write_config(workflow, "original.yaml", original))
+    assert "--person first" in r.stdout and "--test-set all" in r.stdout
 
 
 def test_run_dir_resumes_only_an_unfinished_run_of_the_same_configuration(tmp_path):

@@ -28,6 +28,9 @@ def register(subparsers) -> None:
     o.add_argument("--id-list", required=True, type=Path, metavar="CSV", help="ID_list.csv (train/test subject split)")
     o.add_argument("--output", required=True, type=Path, metavar="DIR", help="converted dataset directory")
     o.add_argument("--workers", type=int, default=None, help="threads reading JSON files (default: CPU count, at most 8)")
+    o.add_argument("--person", choices=("track", "first"), default="track",
+                   help="frames with several people: track = the person continuing the track (default), "
+                   "first = people[0] as the original GaitGraph2 reader")
     _common(o)
     o.set_defaults(func=run_oumvlp)
 
@@ -80,6 +83,7 @@ def run_oumvlp(args) -> int:
     out = convert_oumvlp(
         args.input, args.keypoints, args.id_list, args.output,
         strict=args.strict, synthetic=args.synthetic, progress=not args.quiet, workers=args.workers,
+        person=args.person,
     )
     _done(out, args.quiet)
     return 0

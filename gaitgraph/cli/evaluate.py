@@ -28,6 +28,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--method", default="GaitGraph2", help="method name recorded in metrics.json")
     p.add_argument("--experiment", default="gaitgraph2", help="experiment name recorded in metrics.json")
     p.add_argument("--seed", type=int, default=None, help="training seed recorded in metrics.json")
+    p.add_argument("--test-set", choices=("auto", "all", "gaitgraph1"), default="auto",
+                   help="which sequences of the split are evaluated: all (GaitGraph2's protocol), gaitgraph1 (GaitGraph "
+                   "v1's: sequences of at most the checkpoint's window length, 60 frames, left out of gallery and "
+                   "probes), auto (default: gaitgraph1 for GaitGraph v1 checkpoints, else all); recorded in metrics.json")
     p.add_argument("--quiet", action="store_true", help="no progress bar, no table on stdout")
     return p
 
@@ -57,7 +61,7 @@ def main(argv: list[str] | None = None) -> int:
         metrics = evaluate_checkpoint(
             args.checkpoint, args.data, args.output, tta=args.tta, batch_size=args.batch_size, device=args.device,
             split=args.split, method=args.method, experiment=args.experiment, seed=args.seed,
-            progress=not args.quiet,
+            progress=not args.quiet, test_set=args.test_set,
         )
     except (CheckpointError, DatasetFormatError, EvaluationError, FileNotFoundError) as e:
         print(f"gaitgraph evaluate: error: {e}", file=sys.stderr)

@@ -102,13 +102,25 @@ def sequences_frame(rows: dict[str, np.ndarray | list]) -> pd.DataFrame:
 
 def write_dataset(
     path: str | os.PathLike,
-    poses: np.ndarray,
-    frames: np.ndarray,
+    poses: np.ndarray | os.PathLike,
+    frames: np.ndarray | os.PathLike,
     sequences: pd.DataFrame,
     meta: dict,
 ) -> Path:
-    """Write a converted dataset atomically. ``meta`` needs at least ``dataset``, ``skeleton``, ``keypoints``."""
+    """Write a converted dataset atomically. ``meta`` needs at least ``dataset``, ``skeleton``, ``keypoints``.
+
+    ``poses`` / ``frames`` are arrays, or the path of an existing ``.npy`` (e.g. another dataset's) that
+    is checked like an array and then copied byte for byte.
+    """
     path = Path(path)
+    sources = {name: Path(a) for name, a in (("poses.npy", poses), ("frames.npy", frames)) if isinstance(a, (str, os.PathLike))}
+    if "poses.npy" in sources:
+        poses = np.load(sources["poses.npy"], mmap_mode="r", allow_pickle=False)
+    if "frames.npy" in sources:
+        frames = np.load(sources["frames.npy"], mmap_mode="r", allow_pickle=False)
+    for name, a, dtype in (("poses.npy", poses, np.float32), ("frames.npy", frames, np.int32)):
+        if name in sources and (a.dtype != dtype or not a.flags.c_contiguous):
+            raise ValueError(f"{sources[name]}: expected a C-ordered {np.dtype(dtype).name} array, got {a.dtype}")
     poses = np.ascontiguousarray(poses, dtype=np.float32)
     frames = np.ascontiguousarray(frames, dtype=np.int32)
     sequences = sequences_frame({c: sequences[c].to_numpy() for c in (*SEQUENCE_COLUMNS, *OPTIONAL_COLUMNS)
@@ -134,8 +146,11 @@ def write_dataset(
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.tmp-", dir=path.parent))
     try:
-        np.save(tmp / "poses.npy", poses)
-        np.save(tmp / "frames.npy", frames)
+        for name, array in (("poses.npy", poses), ("frames.npy", frames)):
+            if name in sources:
+                shutil.copyfile(sources[name], tmp / name)
+            else:
+                np.save(tmp / name, array)
         sequences.to_parquet(tmp / "sequences.parquet", index=False)
         (tmp / "meta.json").write_text(json.dumps(full_meta, indent=2, default=_json_default) + "\n")
         if path.exists():

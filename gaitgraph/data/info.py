@@ -69,7 +69,8 @@ def format_info(info: dict) -> str:
     lines.append(f"  length: min {ln['min']}, median {ln['median']:g}, mean {ln['mean']:g}, max {ln['max']}")
     lines.append(f"  missing joints: {info['missing_joints_percent']:g} %")
     norm = info["normalization"]
-    lines.append(f"  normalization: {norm['mode'] if norm else 'none applied (converted data, raw pixels)'}")
+    fill = " (missing joints filled before training)" if norm and norm.get("fill_missing_joints") else ""
+    lines.append(f"  normalization: {norm['mode'] + fill if norm else 'none applied (converted data, raw pixels)'}")
     stats = info["stats"]
     lines.append("  conversion stats: " + (", ".join(f"{k}: {v}" for k, v in stats.items()) if stats else "nothing skipped"))
     return "\n".join(lines)

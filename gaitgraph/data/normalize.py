@@ -3,9 +3,16 @@
 Modes (recorded in ``meta["normalization"]`` with their parameters):
 
 ``none``
-    The reference behaviour: raw pixels. For ``openpose18`` datasets (OUMVLP-Pose) the original's
-    ``NormalizeEmpty`` is applied (:func:`gaitgraph.transforms.sequence.fill_missing_joints`: joints
-    with x == 0 get the frame's mean x, y and confidence 0); ``coco17`` data is copied unchanged.
+    The original's input: raw pixels, every skeleton left exactly as converted (``poses.npy`` is
+    copied byte for byte). Missing joints keep their zeros, as the original trains on them; the
+    original fills them only in its OUMVLP-Pose validation/test transform (``NormalizeEmpty``), and
+    so does this package, on every path that embeds (``gaitgraph.inference``, the DataModule's
+    evaluation loaders; ``docs/fidelity.md``).
+
+    ``fill_missing_joints=True`` (``--fill-missing-joints``; the workflow's
+    ``datasets/<dataset>/fill_before_training``) is our variant, not the original's: the same fill
+    (:func:`gaitgraph.transforms.sequence.fill_missing_joints`) applied here, so that training sees
+    filled joints too. It is recorded in the meta and labelled in the tables.
 
 ``center-scale``
     Per frame, subtract the body centre and divide by the sequence's body size:
@@ -38,15 +45,22 @@ _MIN_SCALE = 1e-3  # pixels; anything smaller means the joints collapsed onto on
 # (hips, shoulders, neck or None) per skeleton layout
 _BODY = {"coco17": ((11, 12), (5, 6), None), "openpose18": ((8, 11), (2, 5), 1)}
 _FORMAT_KEYS = ("format", "version", "joints", "num_sequences", "num_frames")
+MISSING_AT_EVALUATION = (
+    "kept as converted (zeros) for training; for openpose18 (OUMVLP-Pose) filled at validation/test time by "
+    "the original NormalizeEmpty (gaitgraph.transforms.sequence.fill_missing_joints)"
+)
 
 
 def normalize_dataset(
-    input_dir: str | os.PathLike, output_dir: str | os.PathLike, mode: str = "none", *, progress: bool = True, **params
+    input_dir: str | os.PathLike, output_dir: str | os.PathLike, mode: str = "none", *, progress: bool = True,
+    fill_missing_joints: bool = False, **params
 ) -> Path:
     """Write a normalized copy of a converted dataset; returns ``output_dir``.
 
-    ``params`` are recorded in the output meta; ``center-scale`` takes none besides the defaults
-    documented above (unknown parameters are an error, so that a typo does not go unnoticed).
+    ``fill_missing_joints`` (mode ``none`` only): fill missing joints before training, our variant
+    (see the module docstring). ``params`` are recorded in the output meta; ``center-scale`` takes none
+    besides the defaults documented above (unknown parameters are an error, so that a typo does not go
+    unnoticed).
     """
     from gaitgraph.data.format import load_dataset, write_dataset
 
@@ -54,21 +68,29 @@ def normalize_dataset(
         raise ValueError(f"unknown normalization mode {mode!r}; choose one of {', '.join(MODES)}")
     if params:
         raise ValueError(f"mode {mode!r} takes no parameters, got {', '.join(sorted(params))}")
+    if fill_missing_joints and mode != "none":
+        raise ValueError(f"filling missing joints before training applies to mode 'none' only, not {mode!r} "
+                         "(center-scale writes missing joints as (0, 0, 0))")
     ds = load_dataset(input_dir)
     if ds.meta.get("normalization"):
         raise DataError(
             f"{ds.path}: already normalized (mode {ds.meta['normalization'].get('mode')!r}); normalize the converted dataset instead"
         )
     skeleton = ds.meta["skeleton"]
-    if mode == "none":
-        if skeleton == "openpose18":
-            from gaitgraph.transforms.sequence import fill_missing_joints
+    frames = ds.path / "frames.npy"
+    if mode == "none" and not fill_missing_joints:
+        poses = ds.path / "poses.npy"  # copied byte for byte: the raw input the original trains on
+        record = {"mode": "none", "fill_missing_joints": False,
+                  "poses": "unchanged (a byte copy of the converted poses.npy)",
+                  "missing_joints": MISSING_AT_EVALUATION}
+    elif mode == "none":
+        from gaitgraph.transforms.sequence import fill_missing_joints as fill
 
-            poses = fill_missing_joints(np.asarray(ds.poses))  # per frame, so the whole array at once
-            record = {"mode": "none", "fill_missing_joints": True}
-        else:
-            poses = ds.poses
-            record = {"mode": "none", "fill_missing_joints": False}
+        poses = fill(np.asarray(ds.poses))  # per frame, so the whole array at once
+        record = {"mode": "none", "fill_missing_joints": True,
+                  "poses": "missing joints (x == 0) filled before training, the original NormalizeEmpty "
+                           "(our variant: the original fills at validation/test time only)",
+                  "missing_joints": "filled here, for every split"}
     else:
         if skeleton not in _BODY:
             raise DataError(f"{ds.path}: center-scale does not know the body joints of skeleton {skeleton!r}")
@@ -85,7 +107,7 @@ def normalize_dataset(
     meta = {k: v for k, v in ds.meta.items() if k not in _FORMAT_KEYS}
     meta["normalization"] = record
     meta["normalized_from"] = str(ds.path)
-    return write_dataset(output_dir, poses, np.asarray(ds.frames), ds.sequences, meta)
+    return write_dataset(output_dir, poses, frames, ds.sequences, meta)
 
 
 def missing_joints(poses: np.ndarray) -> np.ndarray:

@@ -8,12 +8,13 @@ Each file is ``{"people": [{"pose_keypoints_2d": [x, y, c] * 18, ...}, ...]}`` i
 OpenPose-COCO order (both releases). Views are 0-90 and 180-270 in steps of 15, sequences 00 and 01,
 the condition is always ``nm``.
 
-Several people in a frame: the original takes ``people[0]``, which makes skeletons jump between
-people. Here the person continuing the track is chosen: the one whose body centre (mean of the
-visible joints) moved least relative to the body size, and whose size changed least, compared with
-the last chosen pose. Before the first choice the track is anchored on the first frame that has
-exactly one person; a sequence without any such frame starts with the most confident person (sum of
-joint confidences). ``meta["stats"]`` records how many frames needed a choice.
+Several people in a frame (``person``): the original takes ``people[0]`` (``person="first"``
+restores that), which makes skeletons jump between people. By default (``"track"``) the person
+continuing the track is chosen: the one whose body centre (mean of the visible joints) moved least
+relative to the body size, and whose size changed least, compared with the last chosen pose. Before
+the first choice the track is anchored on the first frame that has exactly one person; a sequence
+without any such frame starts with the most confident person (sum of joint confidences).
+``meta["stats"]`` records how many frames needed a choice.
 
 This module imports no torch at module level so that worker processes start quickly.
 """
@@ -27,6 +28,7 @@ import os
 import re
 import sys
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -39,6 +41,11 @@ KEYPOINT_SOURCES = ("openpose", "alphapose")
 NUM_JOINTS = 18
 VIEWS = tuple(range(0, 91, 15)) + tuple(range(180, 271, 15))
 SEQUENCES = (0, 1)
+PERSON_CHOICES = ("track", "first")  # ours (track continuity) and the original's people[0]
+PERSON_SELECTION = {
+    "track": "track continuity (centre displacement / body size + |log size ratio|), anchored on the first single-person frame",
+    "first": "people[0] of every frame (the original GaitGraph2 reader)",
+}
 _SEQ_DIR = re.compile(r"^(\d{3})_(\d{2})$")
 _SUBJECT_DIR = re.compile(r"^\d{5}$")
 
@@ -219,8 +226,9 @@ class SequenceResult:
     notes: dict[str, int] = field(default_factory=dict)  # counted, not errors
 
 
-def read_sequence(folder: str | os.PathLike) -> SequenceResult:
-    """Read every ``*.json`` frame of one ``VVV_SS`` folder, sorted by frame number, one person each."""
+def read_sequence(folder: str | os.PathLike, person: str = "track") -> SequenceResult:
+    """Read every ``*.json`` frame of one ``VVV_SS`` folder, sorted by frame number, one person each
+    (``person``: ``track`` = ours, ``first`` = the original's ``people[0]``)."""
     folder = Path(folder)
     skips: list[tuple[str, str]] = []
     notes = {NO_PEOPLE: 0, SEVERAL_PEOPLE: 0, NOT_FIRST: 0}
@@ -255,7 +263,7 @@ def read_sequence(folder: str | os.PathLike) -> SequenceResult:
     previous = next((c[0] for c in candidates if len(c) == 1), None)
     chosen = []
     for people in candidates:
-        k = choose_person(people, previous)
+        k = choose_person(people, previous) if person == "track" else 0
         if len(people) > 1:
             notes[SEVERAL_PEOPLE] += 1
             notes[NOT_FIRST] += k != 0
@@ -308,16 +316,20 @@ def convert_oumvlp(
     synthetic: bool = False,
     progress: bool = True,
     workers: int | None = None,
+    person: str = "track",
 ) -> Path:
     """Convert an OUMVLP-Pose keypoint tree to a converted dataset at ``output_dir`` (atomically).
 
     ``workers`` processes parse the JSON files (default: CPU count, at most 8); trees with fewer
     than ``parallel.POOL_MIN_SEQUENCES`` sequence folders and ``workers=1`` are read in this process.
+    ``person``: who is read from a frame with several people, ``track`` (ours) or ``first`` (the original).
     """
     from gaitgraph.data.format import sequences_frame, write_dataset
 
     if keypoints not in KEYPOINT_SOURCES:
         raise ValueError(f"keypoints must be one of {', '.join(KEYPOINT_SOURCES)}, got {keypoints!r}")
+    if person not in PERSON_CHOICES:
+        raise ValueError(f"person must be one of {', '.join(PERSON_CHOICES)}, got {person!r}")
     root = Path(root)
     counter = SkipCounter(strict=strict)
     sequences = find_sequences(root, keypoints, counter)
@@ -326,7 +338,7 @@ def convert_oumvlp(
     rows, poses, frames = [], [], []
     notes = {NO_PEOPLE: 0, SEVERAL_PEOPLE: 0, NOT_FIRST: 0}
     offset = 0
-    results = map_folders(read_sequence, [s[3] for s in sequences], workers, progress, desc="read JSON")
+    results = map_folders(partial(read_sequence, person=person), [s[3] for s in sequences], workers, progress, desc="read JSON")
     for (subject, view, seq, folder), res in zip(sequences, results):
         for reason, at in res.skips:
             counter.skip(reason, at)
@@ -358,7 +370,7 @@ def convert_oumvlp(
         "synthetic": bool(synthetic),
         "source": str(root / keypoints),
         "id_list": str(id_list),
-        "person_selection": "track continuity (centre displacement / body size + |log size ratio|), anchored on the first single-person frame",
+        "person_selection": PERSON_SELECTION[person],
         "stats": counter.summary(),
     }
     out = write_dataset(output_dir, np.concatenate(poses), np.concatenate(frames), table, meta)

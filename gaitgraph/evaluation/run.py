@@ -67,11 +67,17 @@ def evaluate_checkpoint(
     experiment: str = "gaitgraph2",
     seed: int | None = None,
     progress: bool = True,
+    test_set: str = "auto",
 ) -> dict:
     """Embed ``split`` of the converted dataset ``data_dir`` with ``checkpoint``, evaluate every
     convention of the dataset, write ``output_json`` (+ the same name with ``.md``/``.tex`` beside it) and
-    return the metrics dict."""
+    return the metrics dict.
+
+    ``test_set`` (``gaitgraph.evaluation.selection``): ``all`` sequences, ``gaitgraph1`` (GaitGraph v1's
+    protocol: sequences of at most the checkpoint's window length left out of gallery and probes) or
+    ``auto`` = the method's own (``gaitgraph1`` for GaitGraph v1 checkpoints, else ``all``)."""
     from gaitgraph.checkpoints import load_model  # the model stack is only needed here
+    from gaitgraph.evaluation.selection import selection
     from gaitgraph.inference import embed
 
     ds = load_dataset(data_dir)
@@ -91,6 +97,12 @@ def evaluate_checkpoint(
             f"{checkpoint} was trained on skeleton {loaded.spec.skeleton}, but {data_dir} holds "
             f"{ds.meta.get('skeleton')} poses"
         )
+    chosen = selection(test_set, loaded.spec.sequence_length, loaded.spec)
+    num_total = int(mask.sum())
+    mask &= chosen.keep(table["length"].to_numpy())
+    if not mask.any():
+        raise EvaluationError(f"{data_dir}: no sequence of split {split!r} has at least {chosen.min_length} frames "
+                              f"(test set {chosen.name!r}; --test-set all keeps every sequence)")
     table = table[mask].reset_index(drop=True)
     offsets, lengths = table["offset"].to_numpy(), table["length"].to_numpy()
     sequences = [np.array(ds.poses[o : o + n]) for o, n in zip(offsets, lengths)]  # copies: the map is read-only
@@ -117,6 +129,7 @@ def evaluate_checkpoint(
         "experiment": experiment,
         "seed": seed,
         "num_sequences": int(len(table)),
+        "test_set": chosen.record(num_total, len(table)),
         "environment": describe(),  # what evaluated
         "training_environment": (ckpt or {}).get("environment"),  # what trained (our checkpoints carry it)
         **result,

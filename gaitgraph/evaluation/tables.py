@@ -158,6 +158,10 @@ def _source_line(metrics: dict) -> str:
         parts.append(f"checkpoint `{metrics['checkpoint']}`")
     if metrics.get("method") or metrics.get("experiment"):
         parts.append(f"{metrics.get('method')} / {metrics.get('experiment')} / seed {metrics.get('seed')}")
+    test_set = metrics.get("test_set")
+    if test_set and test_set.get("name") != "all":
+        parts.append(f"test set {test_set['name']}: sequences of fewer than {test_set['min_length']} frames left out "
+                     f"({test_set['num_left_out']} of {test_set['num_sequences_total']})")
     return ", ".join(parts)
 
 

@@ -4,9 +4,18 @@ Input BN over (V * C) -> 10 ST-GCN layers (64, 64, 64, 64, 128/2, 128, 128, 256/
 a graph conv over all 4 distance partitions with its own edge importance, then BN, ReLU, a 9x1
 temporal conv, BN, plus a residual -> global average pool -> Linear(256, embedding_dim).
 Parameter names are ours (no original ST-GCN checkpoint is supported).
+
+Initialisation (``init``): ``"pytorch"`` (default) is the original's: its ST-GCN sets nothing itself, so
+every convolution and the linear layer keep PyTorch's default (Kaiming-uniform with a = sqrt(5), biases
+U(+-1/sqrt(fan_in))), BatchNorms gamma 1 / beta 0, edge importances 1. The layers are built in the
+original's order (data BN; per layer graph conv, temporal BN-ReLU-conv-BN, residual projection; edge
+importances; linear), so one seed gives the original's weights. ``"kaiming"`` is the ResGCN scheme this
+backbone used before (Kaiming-normal fan-out convolutions, zero biases, N(0, 0.001) linear weights).
 """
 
 from __future__ import annotations
+
+from typing import Literal
 
 import torch
 import torch.nn.functional as F
@@ -18,6 +27,7 @@ from gaitgraph.skeleton import Skeleton, get_skeleton
 
 # (out_channels, stride) of the ten layers
 LAYERS = ((64, 1), (64, 1), (64, 1), (64, 1), (128, 2), (128, 1), (128, 1), (256, 2), (256, 1), (256, 1))
+INITS = ("pytorch", "kaiming")  # the original's (PyTorch defaults), and the ResGCN-style scheme
 
 
 class STGCNLayer(nn.Module):
@@ -49,9 +59,11 @@ class STGCN(nn.Module):
 
     def __init__(
         self, skeleton: str | Skeleton = "coco17", num_branches: int = 1, in_channels: int = 3,
-        embedding_dim: int = 128, l2_normalize: bool = False,
+        embedding_dim: int = 128, l2_normalize: bool = False, init: Literal["pytorch", "kaiming"] = "pytorch",
     ):
         super().__init__()
+        if init not in INITS:
+            raise ValueError(f"unknown ST-GCN initialisation {init!r}; choose one of {', '.join(INITS)}")
         self.skeleton = get_skeleton(skeleton)
         self.num_branches, self.in_channels = num_branches, in_channels
         self.l2_normalize = l2_normalize
@@ -67,13 +79,14 @@ class STGCN(nn.Module):
         self.layers = nn.ModuleList(layers)
         self.edge_importance = nn.ParameterList(nn.Parameter(torch.ones_like(A)) for _ in layers)
         self.fcn = nn.Linear(256, embedding_dim)
-        for m in self.modules():
-            if isinstance(m, nn.Conv2d):
-                nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")
-                nn.init.zeros_(m.bias)
-            elif isinstance(m, nn.Linear):
-                nn.init.normal_(m.weight, std=0.001)
-                nn.init.zeros_(m.bias)
+        if init == "kaiming":
+            for m in self.modules():
+                if isinstance(m, nn.Conv2d):
+                    nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")
+                    nn.init.zeros_(m.bias)
+                elif isinstance(m, nn.Linear):
+                    nn.init.normal_(m.weight, std=0.001)
+                    nn.init.zeros_(m.bias)
 
     def forward_features(self, x: torch.Tensor) -> torch.Tensor:
         """(N, I, C, T, V) -> (N, 256, T/4, V)."""

@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from gaitgraph.environment import summary_line
+from gaitgraph.evaluation.selection import label as test_set_label
 from gaitgraph.evaluation.tables import latex_escape, markdown_table, write_json_atomic, write_text_atomic
 from gaitgraph.paper.published import Published, as_dict, published
 
@@ -41,6 +42,13 @@ OUMVLP_PROTOCOLS = {
     "has no gallery sequence at a view count as misses",
 }
 KIND_LABEL = {"paper": "paper", "reproduction": "reproduction", "peer": "other method", "ours": "**ours**"}
+FILL_LABEL = " [joints filled before training]"
+TEST_SET_NOTE = (
+    "*test set*: which test sequences a row was measured on: `all`, or `> N frames` where shorter sequences were "
+    "left out of gallery and probes (GaitGraph v1's own protocol, also FastPoseGait's `frame_threshold`); numbers "
+    "on different test sets are not directly comparable. Ours: `gaitgraph evaluate --test-set` (GaitGraph v1 "
+    "checkpoints default to v1's protocol). Published: see *Test protocols of the published rows* below."
+)
 
 
 # ---------------------------------------------------------------- reading and aggregating
@@ -81,8 +89,13 @@ def _r(x):
     return None if x is None else round(float(x), 4)
 
 
+def _variant(m: dict) -> tuple[str, bool]:
+    """(test-set label, joints filled before training): runs that differ here are separate rows."""
+    return test_set_label(m.get("test_set")), bool((m.get("normalization") or {}).get("fill_missing_joints"))
+
+
 def _group_key(m: dict) -> tuple:
-    return (m["method"], m["experiment"], m["dataset"], m["keypoints"])
+    return (m["method"], m["experiment"], m["dataset"], m["keypoints"], *_variant(m))
 
 
 def _sort_seed(m: dict):
@@ -106,7 +119,7 @@ def summarize(runs: list[dict]) -> list[dict]:
     rows = []
     for key, members in groups.items():
         members.sort(key=_sort_seed)
-        method, experiment, dataset, keypoints = key
+        method, experiment, dataset, keypoints, test_set, fill = key
         names = list(dict.fromkeys([*CONVENTIONS.get(dataset, ()), *(c for m in members for c in m["conventions"])]))
         for conv in names:
             present = [m for m in members if conv in m["conventions"]]
@@ -114,6 +127,7 @@ def summarize(runs: list[dict]) -> list[dict]:
                 continue
             conds = list(dict.fromkeys(c for m in present for c in _blocks(m["conventions"][conv])))
             base = dict(method=method, experiment=experiment, dataset=dataset, keypoints=keypoints, convention=conv,
+                        test_set=test_set, fill_before_training=fill,
                         skeleton=present[0].get("skeleton"), synthetic=any(bool(m.get("synthetic")) for m in present))
             for cond in conds:
                 blocks = [_blocks(m["conventions"][conv]).get(cond) for m in present]
@@ -174,8 +188,21 @@ def _find(rows, **kw) -> dict | None:
     return None
 
 
-def _ours_label(method: str, experiment: str) -> str:
-    return f"{method} / {experiment}"
+def _ours_label(method: str, experiment: str, fill: bool = False) -> str:
+    return f"{method} / {experiment}" + (FILL_LABEL if fill else "")
+
+
+def _sel(group: tuple) -> dict:
+    """``_find`` keys of one group of our runs: (method, experiment, test set, fill)."""
+    method, experiment, test_set, fill = group
+    return dict(method=method, experiment=experiment, test_set=test_set, fill_before_training=fill)
+
+
+def _protocol_notes(pubs) -> list[str]:
+    """The test-set legend and one line per published row saying which test sequences its source used."""
+    out = [TEST_SET_NOTE, "", "Test protocols of the published rows:", ""]
+    out += [f"- {p.method} ({p.keypoints}, {p.layout}): {p.test_set} — {p.test_protocol}" for p in pubs]
+    return out + [""]
 
 
 def _n_label(row: dict | None) -> str:
@@ -192,56 +219,61 @@ def _casia_section(rows, dataset, keypoints, groups, sources: _Sources, latex: l
     title = f"{DATASET_NAMES[dataset]} — {keypoints} keypoints"
     synthetic = any(r["synthetic"] for r in rows if r["dataset"] == dataset and r["keypoints"] == keypoints)
     out = [f"## {title}" + (" (SYNTHETIC data)" if synthetic else ""), "", "Protocol of every column: " + CASIA_PROTOCOL, ""]
-    header = ["result", "kind", "keypoints", "n", *CASIA_CONDITIONS, "mean", "source"]
+    header = ["result", "kind", "keypoints", "test set", "n", *CASIA_CONDITIONS, "mean", "source"]
     body = []
-    for method, experiment in groups:
-        sel = dict(method=method, experiment=experiment, dataset=dataset, keypoints=keypoints, convention="exclude_identical")
+    for group in groups:
+        sel = dict(_sel(group), dataset=dataset, keypoints=keypoints, convention="exclude_identical")
         cells = [_find(rows, condition=c, **sel) for c in (*CASIA_CONDITIONS, "mean")]
-        body.append([_ours_label(method, experiment), KIND_LABEL["ours"], keypoints, _n_label(cells[0]),
-                     *[pm(c["mean"], c["std"]) if c else DASH for c in cells], "this pipeline"])
+        body.append([_ours_label(group[0], group[1], group[3]), KIND_LABEL["ours"], keypoints, group[2],
+                     _n_label(cells[0]), *[pm(c["mean"], c["std"]) if c else DASH for c in cells], "this pipeline"])
     pubs = published(dataset=dataset, convention="exclude_identical")
     for p in pubs:
-        body.append([p.method, KIND_LABEL[p.kind], p.keypoints, "",
+        body.append([p.method, KIND_LABEL[p.kind], p.keypoints, p.test_set, "",
                      *[_pub(p.values.get(c), p, c) for c in CASIA_CONDITIONS], _pub(p.mean, p), sources.ref(p.source)])
-    out += [markdown_table(header, body, "lllr" + "r" * 4 + "l"), ""]
+    out += [markdown_table(header, body, "llllr" + "r" * 4 + "l"), ""]
     notes = [f"{p.method}: {p.note}" for p in pubs if p.note]
     if notes:
         out += ["Notes: " + "; ".join(notes) + ".", ""]
+    out += _protocol_notes(pubs)
     latex.append(_latex_block(header, body, f"{title}: rank-1 (%), identical views excluded; ours mean ± std over seeds",
                               f"tab:{dataset}-{keypoints}-summary"))
 
     # ours with identical views included: no published counterpart
     inc = []
-    for method, experiment in groups:
-        sel = dict(method=method, experiment=experiment, dataset=dataset, keypoints=keypoints, convention="include_identical")
+    for group in groups:
+        sel = dict(_sel(group), dataset=dataset, keypoints=keypoints, convention="include_identical")
         cells = [_find(rows, condition=c, **sel) for c in (*CASIA_CONDITIONS, "mean")]
         if cells[0] is not None:
-            inc.append([_ours_label(method, experiment), _n_label(cells[0]), *[pm(c["mean"], c["std"]) if c else DASH for c in cells]])
+            inc.append([_ours_label(group[0], group[1], group[3]), group[2], _n_label(cells[0]),
+                        *[pm(c["mean"], c["std"]) if c else DASH for c in cells]])
     if inc:
         out += ["Ours with identical views **included** (each probe view averaged over all 11 gallery views; "
                 "no published number uses this convention):", ""]
-        out += [markdown_table(["result", "n", *CASIA_CONDITIONS, "mean"], inc, "ll" + "r" * 4), ""]
+        out += [markdown_table(["result", "test set", "n", *CASIA_CONDITIONS, "mean"], inc, "lll" + "r" * 4), ""]
 
     # per view, ours (mean ± std over seeds) and GaitGraph v1's published table
-    for method, experiment in groups:
-        sel = dict(method=method, experiment=experiment, dataset=dataset, keypoints=keypoints, convention="exclude_identical")
+    for group in groups:
+        sel = dict(_sel(group), dataset=dataset, keypoints=keypoints, convention="exclude_identical")
         cond_rows = [_find(rows, condition=c, **sel) for c in CASIA_CONDITIONS]
         if not any(cond_rows):
             continue
+        method, experiment = group[0], group[1]
         views = list(dict.fromkeys(v for r in cond_rows if r for v in r["per_view"]))
         n = _n_label(cond_rows[0] or cond_rows[1] or cond_rows[2])
-        out += [f"### Per probe view — ours, {method} / {experiment}, identical views excluded, mean ± std over n = {n}", ""]
+        out += [f"### Per probe view — ours, {_ours_label(method, experiment, group[3])}, test set {group[2]}, "
+                f"identical views excluded, mean ± std over n = {n}", ""]
         header = ["probe set", *views, "mean"]
         body = [[c, *[pm(*r["per_view"].get(v, [None, None])) if r else DASH for v in views], pm(r["mean"], r["std"]) if r else DASH]
                 for c, r in zip(CASIA_CONDITIONS, cond_rows)]
         out += [markdown_table(header, body), ""]
         latex.append(_latex_block(header, body, f"{title}: ours ({method} / {experiment}) per probe view, identical views "
-                                  f"excluded, mean ± std over n = {n}", f"tab:{dataset}-{keypoints}-{experiment}-views"))
+                                  f"excluded, test set {group[2]}, mean ± std over n = {n}",
+                                  f"tab:{dataset}-{keypoints}-{experiment}-views-{groups.index(group)}"))
     for p in published(dataset=dataset, convention="exclude_identical"):
         if not p.per_view:
             continue
         views = list(next(iter(p.per_view.values())))
-        out += [f"### Per probe view — published: {p.method} {sources.ref(p.source)}", ""]
+        out += [f"### Per probe view — published: {p.method} {sources.ref(p.source)}, test set {p.test_set}", ""]
         header = ["probe set", *views, "mean"]
         body = [[c, *[_pub(p.per_view[c].get(v), p) for v in views], _pub(p.values.get(c), p)] for c in p.per_view]
         out += [markdown_table(header, body), ""]
@@ -260,41 +292,45 @@ def _oumvlp_section(rows, dataset, keypoints, groups, sources: _Sources, latex: 
     out += ["The two columns are two protocols on the same embeddings; a published number sits in the column of the "
             "protocol it used and is not comparable with the other column:", ""]
     out += [f"- {OUMVLP_PROTOCOLS['gaitgraph2']};", f"- {OUMVLP_PROTOCOLS['opengait']}.", ""]
-    header = ["result", "kind", "layout", "n", "GaitGraph2 conv.", "OpenGait conv.", "source"]
+    header = ["result", "kind", "layout", "test set", "n", "GaitGraph2 conv.", "OpenGait conv.", "source"]
     body = []
-    for method, experiment in groups:
-        sel = dict(method=method, experiment=experiment, dataset=dataset, keypoints=keypoints, condition="NM")
+    for group in groups:
+        sel = dict(_sel(group), dataset=dataset, keypoints=keypoints, condition="NM")
         g, o = _find(rows, convention="gaitgraph2", **sel), _find(rows, convention="opengait", **sel)
-        body.append([_ours_label(method, experiment), KIND_LABEL["ours"], str((g or o or {}).get("skeleton")),
-                     _n_label(g or o), pm(g["mean"], g["std"]) if g else DASH, pm(o["mean"], o["std"]) if o else DASH,
-                     "this pipeline"])
+        body.append([_ours_label(group[0], group[1], group[3]), KIND_LABEL["ours"], str((g or o or {}).get("skeleton")),
+                     group[2], _n_label(g or o), pm(g["mean"], g["std"]) if g else DASH,
+                     pm(o["mean"], o["std"]) if o else DASH, "this pipeline"])
     pubs = published(dataset=dataset, keypoints=keypoints)
     for p in pubs:
         cell = _pub(p.values.get("NM"), p)
-        body.append([p.method, KIND_LABEL[p.kind], p.layout, "",
+        body.append([p.method, KIND_LABEL[p.kind], p.layout, p.test_set, "",
                      cell if p.convention == "gaitgraph2" else DASH, cell if p.convention == "opengait" else DASH,
                      sources.ref(p.source)])
-    out += [markdown_table(header, body, "llllrrl"), ""]
+    out += [markdown_table(header, body, "lllllrrl"), ""]
     notes = [f"{p.method}: {p.note}" for p in pubs if p.note]
     if notes:
         out += ["Notes: " + "; ".join(notes) + ".", ""]
+    out += _protocol_notes(pubs)
     latex.append(_latex_block(header, body, f"{title}: rank-1 (%) under both conventions; ours mean ± std over seeds",
                               f"tab:{dataset}-{keypoints}-summary"))
 
-    for method, experiment in groups:
-        sel = dict(method=method, experiment=experiment, dataset=dataset, keypoints=keypoints, condition="NM")
+    for group in groups:
+        sel = dict(_sel(group), dataset=dataset, keypoints=keypoints, condition="NM")
         conv_rows = [(c, _find(rows, convention=c, **sel)) for c in CONVENTIONS[dataset]]
         conv_rows = [(c, r) for c, r in conv_rows if r]
         if not conv_rows:
             continue
+        method, experiment = group[0], group[1]
         views = list(dict.fromkeys(v for _, r in conv_rows for v in r["per_view"]))
         n = _n_label(conv_rows[0][1])
-        out += [f"### Per probe view — ours, {method} / {experiment}, mean ± std over n = {n}", ""]
+        out += [f"### Per probe view — ours, {_ours_label(method, experiment, group[3])}, test set {group[2]}, "
+                f"mean ± std over n = {n}", ""]
         header = ["convention", *views, "mean"]
         body = [[c, *[pm(*r["per_view"].get(v, [None, None])) for v in views], pm(r["mean"], r["std"])] for c, r in conv_rows]
         out += [markdown_table(header, body), ""]
-        latex.append(_latex_block(header, body, f"{title}: ours ({method} / {experiment}) per probe view, mean ± std "
-                                  f"over n = {n}", f"tab:{dataset}-{keypoints}-{experiment}-views"))
+        latex.append(_latex_block(header, body, f"{title}: ours ({method} / {experiment}) per probe view, test set "
+                                  f"{group[2]}, mean ± std over n = {n}",
+                                  f"tab:{dataset}-{keypoints}-{experiment}-views-{groups.index(group)}"))
     return out
 
 
@@ -338,7 +374,7 @@ def build_paper_tables(metrics_files, out_md, out_tex, out_json, *, title: str |
     sections = list(dict.fromkeys((m["dataset"], m["keypoints"]) for m in runs))
     sections.sort(key=lambda s: (list(DATASET_NAMES).index(s[0]) if s[0] in DATASET_NAMES else 99, s[1]))
     for dataset, keypoints in sections:
-        groups = list(dict.fromkeys((m["method"], m["experiment"]) for m in runs
+        groups = list(dict.fromkeys((m["method"], m["experiment"], *_variant(m)) for m in runs
                                     if m["dataset"] == dataset and m["keypoints"] == keypoints))
         if dataset == "casia-b":
             md += _casia_section(rows, dataset, keypoints, groups, sources, latex)
@@ -347,11 +383,11 @@ def build_paper_tables(metrics_files, out_md, out_tex, out_json, *, title: str |
 
     md += ["## Sources", ""] + [f"{i}. {s}" for i, s in enumerate(sources.items, 1)] + [""]
     md += ["## Runs", ""]
-    run_rows = [[m["dataset"], m["keypoints"], f"{m['method']} / {m['experiment']}", str(m["seed"]),
-                 "yes" if m.get("synthetic") else "no", "on" if m.get("tta") else "off",
+    run_rows = [[m["dataset"], m["keypoints"], _ours_label(m["method"], m["experiment"], _variant(m)[1]), str(m["seed"]),
+                 "yes" if m.get("synthetic") else "no", "on" if m.get("tta") else "off", _variant(m)[0],
                  str(m.get("config_hash") or "")[:12], f"`{m['_file']}`"] for m in sorted(runs, key=_run_order)]
-    md += [markdown_table(["dataset", "keypoints", "method / experiment", "seed", "synthetic", "TTA", "config", "metrics file"],
-                          run_rows, "llllllll"), ""]
+    md += [markdown_table(["dataset", "keypoints", "method / experiment", "seed", "synthetic", "TTA", "test set", "config",
+                           "metrics file"], run_rows, "lllllllll"), ""]
 
     environments = environment_rows(runs)
     md += ["## Software environment", "",
@@ -372,7 +408,8 @@ def build_paper_tables(metrics_files, out_md, out_tex, out_json, *, title: str |
         "published": [as_dict(p) for ds, kp in sections for p in published(dataset=ds)
                       if ds != "oumvlp-pose" or p.keypoints == kp],
         "runs": [{k: m.get(k) for k in ("dataset", "keypoints", "method", "experiment", "seed", "synthetic", "tta",
-                                        "checkpoint", "config_hash")} | {"file": m["_file"]} for m in runs],
+                                        "checkpoint", "config_hash", "test_set", "normalization")} | {"file": m["_file"]}
+                 for m in runs],
         "environments": environments,
     }
     write_text_atomic(out_md, "\n".join(md))

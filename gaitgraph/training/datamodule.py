@@ -125,6 +125,7 @@ class PoseDataModule(pl.LightningDataModule):
         min_length: int = 2,
         predict_split: Literal["test", "train", "all"] = "test",
         fill_missing: bool | None = None,
+        test_set: Literal["all", "gaitgraph1"] = "all",
     ):
         """
         Args:
@@ -155,8 +156,12 @@ class PoseDataModule(pl.LightningDataModule):
                 evaluation keeps every sequence (a 1-frame sequence pads to a constant window).
             predict_split: which sequences ``predict`` embeds.
             fill_missing: apply the original ``NormalizeEmpty`` (joints with x == 0 get the frame's mean
-                x, y and conf 0) to validation/test/predict batches. ``None``: for ``openpose18`` data, as
-                the original does for OUMVLP-Pose and as ``gaitgraph.inference`` does.
+                x, y, one joint at a time, and conf 0: ``fill_missing_joints``) to validation/test/predict
+                batches; training batches are never filled. ``None``: for ``openpose18`` data, as the
+                original does for OUMVLP-Pose and as ``gaitgraph.inference`` does.
+            test_set: which validation and test sequences are evaluated (``gaitgraph.evaluation.selection``):
+                ``all`` (GaitGraph2) or ``gaitgraph1`` (GaitGraph v1's protocol: sequences of at most
+                ``sequence_length`` frames left out, as its dataset class does for every split).
         """
         super().__init__()
         self.save_hyperparameters()
@@ -179,6 +184,7 @@ class PoseDataModule(pl.LightningDataModule):
         self.min_length = min_length
         self.predict_split = predict_split
         self.fill_missing = fill_missing
+        self.test_set = test_set
         self._dataset = None
         self._augment = None
         self.rows: dict[str, np.ndarray] = {}
@@ -263,6 +269,10 @@ class PoseDataModule(pl.LightningDataModule):
                 f"{int(short.sum())} training sequences shorter than min_length={self.min_length} frames left out"
             )
         train &= ~short
+        kept = self.test_selection().keep(lengths)  # the test-set protocol (validation follows it too)
+        val &= kept
+        self.num_test_total = int(test.sum())
+        test = test & kept
         self.rows = {
             "train": np.flatnonzero(train),
             "val": np.flatnonzero(val),
@@ -273,6 +283,16 @@ class PoseDataModule(pl.LightningDataModule):
         if stage in ("fit", None) and len(self.rows["train"]) == 0:
             raise ValueError(f"{self.dataset_dir}: no training sequences")
         self._augment = BatchAugment(self.dataset.skeleton, **self.augment_args)
+
+    def test_selection(self):
+        """The ``test_set`` protocol as a ``gaitgraph.evaluation.selection.Selection``."""
+        from gaitgraph.evaluation.selection import selection
+
+        return selection(self.test_set, self.sequence_length)
+
+    def test_set_record(self) -> dict:
+        """``metrics.json``'s ``test_set`` entry for the test loader (after ``setup``)."""
+        return self.test_selection().record(self.num_test_total, len(self.rows["test"]))
 
     def subset(self, name: str) -> pd.DataFrame:
         """Sequence-table rows of a loader (``train``, ``val``, ``test``, ``predict``), in loader order."""

@@ -16,7 +16,9 @@ The recipe (``gaitgraph2.md`` §1.3, §3 "G1 differences", §4, §5 "G1", §6):
 * ``Adam(lr, weight_decay=1e-5)`` with a one-cycle schedule stepped per batch;
 * two phases: 300 epochs at lr 1e-2 (``config/train/gaitgraph1.yaml``), then 100 epochs at lr 1e-5
   starting from the phase-1 weights (``config/train/gaitgraph1_finetune.yaml`` + ``--model.init_from``);
-* the original drops sequences with <= 60 frames (no padding): ``GaitGraph1DataModule(min_length=61)``;
+* the original drops sequences with <= 60 frames (no padding): ``GaitGraph1DataModule(min_length=61)``
+  in training, and from its validation/test sets as well (``test_set="gaitgraph1"``, the default here;
+  ``gaitgraph evaluate`` does the same for v1 checkpoints unless ``--test-set all``);
 * evaluation: the original's "flip TTA" flips dimension 1 (branches) of a one-branch input, a no-op, so
   the G1-faithful evaluation is the plain 128-d embedding (``tta: false``; :func:`flip_tta_embedding`).
 
@@ -187,6 +189,7 @@ class GaitGraph1DataModule(PoseDataModule):
         min_length: int = G1_MIN_LENGTH,
         predict_split: Literal["test", "train", "all"] = "test",
         fill_missing: bool | None = None,
+        test_set: Literal["all", "gaitgraph1"] = "gaitgraph1",
     ):
         """
         Args:
@@ -194,6 +197,8 @@ class GaitGraph1DataModule(PoseDataModule):
             point_noise_std: sigma of the Gaussian point noise on x, y and conf (every frame and joint).
             joint_noise_std: sigma of the Gaussian joint noise on x, y (one offset per joint and view).
             min_length: training sequences shorter than this are left out (G1: 61, i.e. drop <= 60).
+            test_set: ``gaitgraph1`` (default, v1's protocol: validation/test sequences of at most
+                ``sequence_length`` frames left out, as v1's dataset class does) or ``all``.
             Other arguments: see ``PoseDataModule``.
         """
         super().__init__(
@@ -203,7 +208,7 @@ class GaitGraph1DataModule(PoseDataModule):
             random_move=random_move, train_shuffle_sequence=train_shuffle_sequence,
             test_shuffle_sequence=test_shuffle_sequence, validation=validation, val_subjects=val_subjects,
             val_seed=val_seed, val_batch_size=val_batch_size, min_length=min_length, predict_split=predict_split,
-            fill_missing=fill_missing,
+            fill_missing=fill_missing, test_set=test_set,
         )
         self.g1_augment = G1Augment(mirror_poses_p, point_noise_std, joint_noise_std)
 

@@ -79,6 +79,7 @@ class GaitGraph2(pl.LightningModule):
         compile: bool = False,
         metrics_path: str | None = None,
         predict_output: str | None = None,
+        stgcn_init: Literal["pytorch", "kaiming"] = "pytorch",
     ):
         """
         Args:
@@ -97,6 +98,9 @@ class GaitGraph2(pl.LightningModule):
             compile: run the network through ``torch.compile``.
             metrics_path: ``test`` writes the evaluation (metrics.json shape) here.
             predict_output: ``predict`` writes embeddings + sequence table here (``.npz`` or ``.parquet``).
+            stgcn_init: initialisation of the ``stgcn`` backbone: ``pytorch`` (the original's: PyTorch's
+                defaults) or ``kaiming`` (the ResGCN-style scheme); ResGCN backbones ignore it (they always
+                use the original ResGCN initialisation).
         """
         super().__init__()
         self.save_hyperparameters()
@@ -104,7 +108,7 @@ class GaitGraph2(pl.LightningModule):
         self.skeleton = get_skeleton(skeleton)
         self.backbone = create_model(
             backend_name, skeleton=self.skeleton.name, num_branches=num_branches, in_channels=in_channels,
-            embedding_dim=embedding_layer_size,
+            embedding_dim=embedding_layer_size, init=stgcn_init if backend_name == "stgcn" else None,
         )
         self.loss = supcon_loss(loss_temperature)
         self.val_loss = contrastive_val_loss()
@@ -244,6 +248,7 @@ class GaitGraph2(pl.LightningModule):
                 "dataset": dm.dataset_name, "keypoints": meta.get("keypoints"), "skeleton": self.skeleton.name,
                 "synthetic": bool(meta.get("synthetic", False)), "checkpoint": self.trainer.ckpt_path,
                 "tta": bool(self.hparams.tta), "backend_name": self.hparams.backend_name,
+                "test_set": dm.test_set_record() if hasattr(dm, "test_set_record") else None,
                 "environment": describe(), **result,
             }
             path = Path(self.hparams.metrics_path)

@@ -7,24 +7,45 @@ import torch
 
 
 def fill_missing_joints(poses: np.ndarray | torch.Tensor) -> np.ndarray | torch.Tensor:
-    """The original ``NormalizeEmpty``: joints with x == 0 get the frame's mean x, y and confidence 0.
+    """The original ``NormalizeEmpty`` (OUMVLP-Pose validation/test transform), for any number of missing joints.
 
-    The mean is over *all* joints of the frame, zeros included, exactly as the original computes it.
-    Works on any array whose last two axes are (V, 3); returns a new array of the same type.
+    The original first lists the missing joints of every frame -- x == 0 in the *input*, tested once
+    before anything is filled (so -0.0 counts, y and confidence are not looked at) -- and then fills
+    them one at a time, in joint order, in place: each gets the mean x and y over all V joints of its
+    frame *as they are at that moment* (zeros of joints still to fill, values of joints already filled,
+    its own y included) and confidence 0. Later joints therefore see the earlier fills.
+
+    Closed form, per frame and channel c in {x, y}: with r = 1 + 1/V, the missing joints
+    m_1 < ... < m_K and S_0 the channel's sum over the frame, filling m_k replaces c[m_k] by the mean
+    S_{k-1}/V, so S_k = r S_{k-1} - c[m_k] and the k-th filled value is::
+
+        S_{k-1} / V = r^(k-1) / V * (S_0 - sum_{i<k} c[m_i] r^(-i))
+
+    For x every c[m_i] is 0 (that is what makes the joint missing), so x gets (S_0/V) r^(k-1). The sums run
+    in float64 over the whole array at once and the result keeps the input's dtype; the original adds
+    in float32, one joint after the other, so the two agree to float32 rounding.
+
+    ``poses``: numpy array or torch tensor whose last two axes are (V, 3) = x, y, conf; returns a new
+    array of the same type, shape and dtype.
     """
     if isinstance(poses, torch.Tensor):
-        out = poses.clone()
-        missing = out[..., 0] == 0
-        mean = out[..., :2].mean(dim=-2, keepdim=True).expand_as(out[..., :2])
-        xy = torch.where(missing.unsqueeze(-1), mean, out[..., :2])
-        conf = torch.where(missing, torch.zeros_like(out[..., 2]), out[..., 2])
-        return torch.cat([xy, conf.unsqueeze(-1)], dim=-1)
-    out = np.array(poses, copy=True)
-    missing = out[..., 0] == 0
-    mean = np.broadcast_to(out[..., :2].mean(axis=-2, keepdims=True), out[..., :2].shape)
-    out[..., :2] = np.where(missing[..., None], mean, out[..., :2])
-    out[..., 2] = np.where(missing, 0, out[..., 2])
-    return out
+        return _fill_missing(poses)
+    poses = np.asarray(poses)
+    return _fill_missing(torch.from_numpy(poses.astype(np.float64))).numpy().astype(poses.dtype)
+
+
+def _fill_missing(poses: torch.Tensor) -> torch.Tensor:
+    v = poses.shape[-2]
+    r = 1.0 + 1.0 / v
+    x = poses.to(torch.float64)
+    missing = poses[..., 0] == 0  # (..., V), tested once, on the input
+    k = missing.to(torch.float64).cumsum(-1)  # fill rank of each missing joint: 1, 2, ...
+    term = x[..., :2] * torch.where(missing, r ** -k, 0.0)[..., None]  # c[m_i] r^(-i); 0 at visible joints
+    before = term.cumsum(-2) - term  # sum over the joints of the frame filled before this one
+    filled = (x[..., :2].sum(-2, keepdim=True) - before) * (r ** (k - 1))[..., None] / v
+    out = torch.cat([torch.where(missing[..., None], filled, x[..., :2]),
+                     torch.where(missing, 0.0, x[..., 2])[..., None]], dim=-1)
+    return out.to(poses.dtype)
 
 
 def _take(seq, idx: np.ndarray):

@@ -19,7 +19,7 @@ import numpy as np
 from gaitgraph.viz.style import REFERENCE_COLOR, apply_style, color, new_figure, save_figure
 
 GROUP_ORDER = ("ladder", "backbone", "temporal", "ours")
-GROUP_NAMES = {"ladder": "GaitGraph2 components", "backbone": "backbone", "temporal": "temporal modelling",
+GROUP_NAMES = {"ladder": "GaitGraph2 components", "backbone": "single branch: ResGCN vs ST-GCN", "temporal": "temporal modelling",
                "ours": "ours: features, normalization"}
 
 

@@ -383,6 +383,10 @@ def _ours_bars(summary: dict, ds: str) -> list[dict]:
             label = f"{r['method']}, evaluated here ({r.get('keypoints')})"
         else:
             label = f"ours: {r.get('experiment') or r.get('method')} ({r.get('keypoints')}, n={n})"
+        if r.get("test_set", "all") != "all":  # another test set: issue 11
+            label += f" [test {r['test_set']}]"
+        if r.get("fill_before_training"):
+            label += " [joints filled before training]"
         group = r["condition"] if ds == "casia-b" else r["convention"]
         bars.append(dict(label=label, group=group, value=r["mean"], std=r.get("std"), ours=True,
                          keypoints=r.get("keypoints")))
@@ -401,6 +405,8 @@ def _published_bars(summary: dict, ds: str, keypoints: set[str]) -> list[dict]:
         notes = ["paper"] if p.get("kind") == "paper" else []
         if not p.get("verified", True):
             notes.append("unverified")
+        if p.get("test_set", "all") != "all":
+            notes.append(f"test {p['test_set']}")
         kp = p.get("keypoints")
         label = p["method"] + (f" [{', '.join(notes)}]" if notes else "")
         if ds != "casia-b" or kp != "hrnet":
