@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import re
+import zipfile
 from dataclasses import dataclass
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
@@ -43,6 +44,18 @@ ORIGINAL_LIGHTNING_VERSION = "1.6.0"
 
 class CheckpointError(ValueError):
     """A file that is not a usable checkpoint; the message names the file and the problem."""
+
+
+def check_checkpoint_file(path, role: str = "checkpoint", fix: str = "give a checkpoint file written by torch.save") -> Path:
+    """Cheap check that ``path`` is a complete PyTorch file (a zip archive, as ``torch.save`` writes since
+    torch 1.6) before Lightning loads it; a missing, empty or truncated file is a :class:`CheckpointError`."""
+    path = Path(path)
+    if not path.is_file():
+        raise CheckpointError(f"{role} {path}: {'is a folder' if path.is_dir() else 'no such file'}; {fix}")
+    if not zipfile.is_zipfile(path):
+        what = "empty" if path.stat().st_size == 0 else "truncated or not a PyTorch checkpoint"
+        raise CheckpointError(f"{role} {path}: {what}; {fix}")
+    return path
 
 
 @dataclass

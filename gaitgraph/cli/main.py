@@ -31,6 +31,8 @@ from pytorch_lightning.loggers import CSVLogger, TensorBoardLogger
 from pytorch_lightning.plugins.environments import ClusterEnvironment, LightningEnvironment, SLURMEnvironment
 from pytorch_lightning.utilities import rank_zero_info
 
+from gaitgraph.checkpoints import check_checkpoint_file
+from gaitgraph.cli.boundary import guarded
 from gaitgraph.runtime import keep_freed_memory
 from gaitgraph.training.callbacks import AtomicCheckpoint, EnvironmentRecorder, HistoryWriter
 from gaitgraph.training.datamodule import PoseDataModule
@@ -123,8 +125,19 @@ class GaitGraphCLI(LightningCLI):
         cfg = self.config_init["fit"]
         last = self._run_dir() / "checkpoints" / "last.ckpt"
         if cfg.get("ckpt_path") is None and cfg.get("auto_resume", True) and last.is_file():
+            check_checkpoint_file(last, "last checkpoint (auto-resume)",
+                                  "delete it to start the run over, or pass --auto_resume false")
             rank_zero_info(f"auto-resume: continuing from {last}")
             cfg["ckpt_path"] = str(last)
+        self._check_ckpt_path()
+
+    def _check_ckpt_path(self) -> None:
+        """A bad ``--ckpt_path`` is a one-line error before Lightning tries to load it."""
+        path = self.config_init[self.subcommand].get("ckpt_path")
+        if path and path not in ("last", "best", "hpc", "registry") and "://" not in str(path):
+            check_checkpoint_file(path, "--ckpt_path", "give a checkpoint written by `gaitgraph fit` (or an original one)")
+
+    before_validate = before_test = before_predict = _check_ckpt_path
 
 
 def cli(args=None, run: bool = True, model_class=GaitGraph2, datamodule_class=PoseDataModule) -> GaitGraphCLI:
@@ -146,7 +159,14 @@ def cli(args=None, run: bool = True, model_class=GaitGraph2, datamodule_class=Po
 
 
 def main(args=None) -> int:
-    argv = list(sys.argv[1:] if args is None else args) if not isinstance(args, dict) else None
+    """``gaitgraph ...``; a user's mistake ends with one line on stderr and status 2 (``gaitgraph.cli.boundary``)."""
+    if isinstance(args, dict):  # a config dict (tests, Python callers): no command line to guard
+        cli(args)
+        return 0
+    return guarded("gaitgraph", _main, args, subcommands=("fit", "validate", "test", "predict", *OTHER_COMMANDS))
+
+
+def _main(argv: list[str]) -> int:
     if argv and argv[0] in OTHER_COMMANDS:
         module = OTHER_COMMANDS[argv[0]]
         try:
@@ -158,7 +178,7 @@ def main(args=None) -> int:
             return 2
         return int(sub.main(argv[1:]) or 0)
     keep_freed_memory()  # no page faults for every batch's tensors (gaitgraph/runtime.py)
-    cli(args)  # None: LightningCLI reads sys.argv itself
+    cli(argv)
     return 0
 
 

@@ -33,7 +33,9 @@ from pathlib import Path
 
 import numpy as np
 
-from gaitgraph.data.errors import DataError, SkipCounter, where
+from gaitgraph.data.errors import CONFIDENCE_CLIPPED, DataError, SkipCounter, clip_confidences, where
+from gaitgraph.outputs import check_folder_output
+from gaitgraph.runtime import die_with_parent
 
 OUMVLP_URL = "http://www.am.sanken.osaka-u.ac.jp/BiometricDB/GaitLPPose.html"
 KEYPOINT_SOURCES = ("openpose", "alphapose")
@@ -74,14 +76,16 @@ def id_list_message(path: Path, problem: str) -> str:
 
 
 def read_id_list(path: str | os.PathLike) -> tuple[set[int], set[int]]:
-    """Read the train and test subject ids (first two columns after the preamble; blank cells allowed).
+    """Read the train and test subject ids: exactly two columns after the preamble (blank cells allowed).
 
-    The preamble is every line before the first one whose first two cells are integers or blank
-    (with at least one integer). After it, a cell that is neither is an error naming its line.
+    The preamble (the official file has 5 lines, then a header row) is every line before the first
+    one whose first two cells are integers or blank (with at least one integer). After it, a cell
+    that is neither, a non-blank third column, a file with one column only, an empty train or test
+    list, or a subject in both lists is an error naming the line.
     """
     path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(id_list_message(path, "file not found"))
+    if path.is_dir() or not path.exists():
+        raise FileNotFoundError(id_list_message(path, "a folder, not the file" if path.is_dir() else "file not found"))
     train: set[int] = set()
     test: set[int] = set()
     started = False
@@ -98,12 +102,20 @@ def read_id_list(path: str | os.PathLike) -> tuple[set[int], set[int]]:
             if not any(c.strip() for c in row):
                 continue  # blank line
             raise DataError(id_list_message(path, f"line {lineno}: expected two integer columns (train, test), got {row[:2]}"))
+        extra = [c for c in row[2:] if c.strip()]
+        if extra:
+            raise DataError(id_list_message(path, f"line {lineno}: {len(row)} columns, expected exactly two (train ids, "
+                                                  f"test ids); the third holds {extra[0].strip()!r}"))
         if ints[0] is not None:
             train.add(ints[0])
         if ints[1] is not None:
             test.add(ints[1])
     if not started:
         raise DataError(id_list_message(path, "no rows of subject ids found (expected two integer columns: train, test)"))
+    for name, ids in (("train", train), ("test", test)):
+        if not ids:
+            raise DataError(id_list_message(path, f"no {name} subject ids (expected two columns: train ids, test ids; "
+                                                  f"the {name} column is {'missing' if name == 'test' else 'empty'})"))
     both = train & test
     if both:
         raise DataError(id_list_message(path, f"{len(both)} subjects are in both train and test, e.g. {min(both)}"))
@@ -221,12 +233,14 @@ class SequenceResult:
     frames: np.ndarray  # int32 (T,)
     skips: list[tuple[str, str]] = field(default_factory=list)  # (reason, where)
     notes: dict[str, int] = field(default_factory=dict)  # counted, not errors
+    clipped: list[tuple[str, int]] = field(default_factory=list)  # (file, confidences clipped into [0, 1])
 
 
 def read_sequence(folder: str | os.PathLike) -> SequenceResult:
     """Read every ``*.json`` frame of one ``VVV_SS`` folder, sorted by frame number, one person each."""
     folder = Path(folder)
     skips: list[tuple[str, str]] = []
+    clipped: list[tuple[str, int]] = []  # (file, confidences clipped into [0, 1])
     notes = {NO_PEOPLE: 0, SEVERAL_PEOPLE: 0, NOT_FIRST: 0}
     numbered = []
     for p in folder.iterdir():
@@ -248,6 +262,9 @@ def read_sequence(folder: str | os.PathLike) -> SequenceResult:
         except _FrameError as e:
             skips.append((e.reason, where(p, detail=e.detail)))
             continue
+        n_clipped = int(clip_confidences(people).sum())
+        if n_clipped:
+            clipped.append((str(p), n_clipped))
         last = num
         if len(people) == 0:
             notes[NO_PEOPLE] += 1
@@ -267,7 +284,7 @@ def read_sequence(folder: str | os.PathLike) -> SequenceResult:
             previous = people[k]
         chosen.append(people[k])
     poses = np.stack(chosen) if chosen else np.zeros((0, NUM_JOINTS, 3), np.float32)
-    return SequenceResult(poses=poses, frames=np.array(frames, dtype=np.int32), skips=skips, notes=notes)
+    return SequenceResult(poses=poses, frames=np.array(frames, dtype=np.int32), skips=skips, notes=notes, clipped=clipped)
 
 
 # -------------------------------------------------------------------------------------- the tree
@@ -323,6 +340,7 @@ def convert_oumvlp(
     if keypoints not in KEYPOINT_SOURCES:
         raise ValueError(f"keypoints must be one of {', '.join(KEYPOINT_SOURCES)}, got {keypoints!r}")
     root = Path(root)
+    check_folder_output(output_dir, inputs=[root, id_list])  # before the work
     counter = SkipCounter(strict=strict)
     sequences = find_sequences(root, keypoints, counter)
     train, test = read_id_list(id_list)
@@ -333,6 +351,8 @@ def convert_oumvlp(
     for (subject, view, seq, folder), res in zip(sequences, _map_sequences([s[3] for s in sequences], workers, progress)):
         for reason, at in res.skips:
             counter.skip(reason, at)
+        for at, n in res.clipped:
+            counter.repair(CONFIDENCE_CLIPPED, n, [at])
         for k, v in res.notes.items():
             notes[k] += v
         if subject in train:
@@ -364,7 +384,7 @@ def convert_oumvlp(
         "person_selection": "track continuity (centre displacement / body size + |log size ratio|), anchored on the first single-person frame",
         "stats": counter.summary(),
     }
-    out = write_dataset(output_dir, np.concatenate(poses), np.concatenate(frames), table, meta)
+    out = write_dataset(output_dir, np.concatenate(poses), np.concatenate(frames), table, meta, inputs=[root, id_list])
     if progress or counter:
         print(counter.text("frames/sequences"), file=sys.stderr)
     return out
@@ -383,7 +403,9 @@ def _map_sequences(folders: list[Path], workers: int | None, progress: bool):
                 bar.update()
             return
         # spawn, not fork: the parent may hold torch threads; this module is light to import
-        pool = ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn"))
+        # workers die with this process (kill -9 included): they must not read on for nobody
+        pool = ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn"),
+                                   initializer=die_with_parent, initargs=(os.getpid(),))
         try:
             for res in pool.map(read_sequence, folders, chunksize=16):
                 yield res

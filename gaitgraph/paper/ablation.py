@@ -220,6 +220,12 @@ def build_ablation_table(metrics_files, out_md, out_tex, out_json=None, *, rows=
 
 
 def main(argv=None) -> int:
+    from gaitgraph.cli.boundary import guarded
+
+    return guarded("python -m gaitgraph.paper.ablation", _main, argv, subcommands=("evaluate",))
+
+
+def _main(argv) -> int:
     p = argparse.ArgumentParser(prog="python -m gaitgraph.paper.ablation")
     sub = p.add_subparsers(dest="command", required=True)
     e = sub.add_parser("evaluate", help="evaluate one ablation row's checkpoint")
