@@ -98,6 +98,9 @@ def _load(path_or_dict: Any, map_location: Any) -> tuple[dict, str]:
         with torch.serialization.safe_globals([argparse.Namespace]):
             ckpt = torch.load(path, map_location=map_location, weights_only=True)
     except Exception as e:  # pickle, zip and unsupported-global errors all mean: not a checkpoint we read
+        if not zipfile.is_zipfile(path):  # torch.save writes zip archives: this one is cut short or no checkpoint
+            raise CheckpointError(f"{name}: truncated or not a PyTorch checkpoint (no complete zip archive, "
+                                  "as torch.save writes); give a checkpoint file") from None
         first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
         raise CheckpointError(f"{name}: not a readable PyTorch checkpoint ({first})") from None
     if not isinstance(ckpt, dict):

@@ -7,8 +7,10 @@ Every ``main()`` of the package (``gaitgraph``, ``gaitgraph-data``, ``python -m 
         return guarded("gaitgraph-data", _main, argv, subcommands=SUBCOMMANDS)
 
 A failure prints ``PROG: error: WHAT`` (the exception's message: file and place, what to do) and
-returns 2. Exceptions of gaitgraph's own classes and ``OSError``s (missing file, permission, full
-disk) are the user's input; any other exception gets its type named and a hint to ``--debug``.
+returns 2. Exceptions of gaitgraph's own classes, ``ValueError``s raised by gaitgraph's code and
+``OSError``s (missing file, permission, full disk) are the user's input; any other exception gets its
+type named and a hint to ``--debug`` (exit 2 as well: from outside, a bug and a case of bad input that
+we did not foresee look the same).
 Chained exceptions (jsonargparse wraps what a class raises) are reported by the outermost of
 gaitgraph's own or ``OSError`` along the ``raise ... from`` chain, so the message is the one we wrote. ``--debug`` anywhere on the
 command line (it is taken out before parsing) or ``GAITGRAPH_DEBUG=1`` re-raises instead, with the
@@ -37,9 +39,19 @@ def split_debug(argv: Sequence[str] | None) -> tuple[list[str] | None, bool]:
     return [a for a in argv if a != DEBUG_FLAG], env or DEBUG_FLAG in argv
 
 
+_PACKAGE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
 def _ours(e: BaseException) -> bool:
-    # "__main__": a class of a module run as ``python -m gaitgraph.x``
-    return type(e).__module__.split(".")[0] in ("gaitgraph", "__main__") or isinstance(e, OSError)
+    """A user's mistake: our exception classes ("__main__": a module run as ``python -m gaitgraph.x``),
+    an ``OSError``, or a ``ValueError`` that gaitgraph's own code raised (its message is ours)."""
+    if type(e).__module__.split(".")[0] in ("gaitgraph", "__main__") or isinstance(e, OSError):
+        return True
+    tb = e.__traceback__
+    while tb is not None and tb.tb_next is not None:
+        tb = tb.tb_next
+    raised_here = tb is not None and os.path.abspath(tb.tb_frame.f_code.co_filename).startswith(_PACKAGE + os.sep)
+    return isinstance(e, ValueError) and raised_here
 
 
 def _reported(e: BaseException) -> BaseException:

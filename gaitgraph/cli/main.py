@@ -32,6 +32,7 @@ from pytorch_lightning.plugins.environments import ClusterEnvironment, Lightning
 from pytorch_lightning.utilities import rank_zero_info
 
 from gaitgraph.checkpoints import check_checkpoint_file
+from gaitgraph.data.format import DatasetFormatError
 from gaitgraph.cli.boundary import guarded
 from gaitgraph.runtime import keep_freed_memory
 from gaitgraph.training.callbacks import AtomicCheckpoint, EnvironmentRecorder, HistoryWriter
@@ -76,6 +77,8 @@ class GaitGraphCLI(LightningCLI):
         network's shape (``ARCH_KEYS``) comes from the checkpoint, everything else from the command line.
         """
         sub = self.config.get("subcommand")
+        if sub:
+            self._check_paths(self.config[sub])
         ckpt_path = self.config[sub].get("ckpt_path") if sub else None
         if not ckpt_path or not Path(ckpt_path).is_file():
             return
@@ -121,23 +124,30 @@ class GaitGraphCLI(LightningCLI):
         kwargs["plugins"] = plugins or None
         return super().instantiate_trainer(**kwargs)
 
+    def _check_paths(self, cfg) -> None:
+        """Right after parsing (before seeding, data loading, Lightning's banner): a data path that does
+        not exist and a bad checkpoint (``--ckpt_path``, or ``last.ckpt`` that fit would resume from)
+        are one-line errors (issue 12), not tracebacks from deep inside Lightning."""
+        data_path = cfg.get("data", {}).get("data_path") if hasattr(cfg.get("data", {}), "get") else None
+        if data_path and not Path(data_path).exists():
+            raise DatasetFormatError(f"--data.data_path {data_path} does not exist; give a dataset folder written by "
+                                     "`gaitgraph-data convert` (or normalize/import)")
+        path = cfg.get("ckpt_path")
+        if path and path not in ("last", "best", "hpc", "registry") and "://" not in str(path):
+            check_checkpoint_file(path, "--ckpt_path", "give a checkpoint written by `gaitgraph fit` (or an original one)")
+        trainer = cfg.get("trainer", {})
+        run_dir = Path((trainer.get("default_root_dir") if hasattr(trainer, "get") else None) or os.getcwd())
+        last = run_dir / "checkpoints" / "last.ckpt"
+        if self.config.get("subcommand") == "fit" and not path and cfg.get("auto_resume", True) and last.is_file():
+            check_checkpoint_file(last, "last checkpoint (auto-resume)",
+                                  "delete it to start the run over, or pass --auto_resume false")
+
     def before_fit(self) -> None:
         cfg = self.config_init["fit"]
         last = self._run_dir() / "checkpoints" / "last.ckpt"
         if cfg.get("ckpt_path") is None and cfg.get("auto_resume", True) and last.is_file():
-            check_checkpoint_file(last, "last checkpoint (auto-resume)",
-                                  "delete it to start the run over, or pass --auto_resume false")
             rank_zero_info(f"auto-resume: continuing from {last}")
             cfg["ckpt_path"] = str(last)
-        self._check_ckpt_path()
-
-    def _check_ckpt_path(self) -> None:
-        """A bad ``--ckpt_path`` is a one-line error before Lightning tries to load it."""
-        path = self.config_init[self.subcommand].get("ckpt_path")
-        if path and path not in ("last", "best", "hpc", "registry") and "://" not in str(path):
-            check_checkpoint_file(path, "--ckpt_path", "give a checkpoint written by `gaitgraph fit` (or an original one)")
-
-    before_validate = before_test = before_predict = _check_ckpt_path
 
 
 def cli(args=None, run: bool = True, model_class=GaitGraph2, datamodule_class=PoseDataModule) -> GaitGraphCLI:
@@ -178,8 +188,19 @@ def _main(argv: list[str]) -> int:
             return 2
         return int(sub.main(argv[1:]) or 0)
     keep_freed_memory()  # no page faults for every batch's tensors (gaitgraph/runtime.py)
-    cli(argv)
+    run_cli(cli, argv)
     return 0
+
+
+def run_cli(make_cli, argv: list[str]) -> None:
+    """``make_cli(None)`` with ``argv`` as the command line: LightningCLI warns when given both ``args``
+    and a ``sys.argv`` (the boundary took ``--debug`` out of the latter)."""
+    saved = sys.argv
+    sys.argv = [saved[0] if saved else "gaitgraph", *argv]
+    try:
+        make_cli(None)
+    finally:
+        sys.argv = saved
 
 
 if __name__ == "__main__":

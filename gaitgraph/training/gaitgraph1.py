@@ -330,8 +330,10 @@ def main(args=None) -> int:
     from gaitgraph.cli.boundary import guarded
 
     def body(argv):
+        from gaitgraph.cli.main import run_cli
+
         keep_freed_memory()  # as `gaitgraph fit` (gaitgraph/runtime.py)
-        cli(argv)
+        run_cli(cli, argv)
 
     return guarded("python -m gaitgraph.training.gaitgraph1", body, args, subcommands=("fit", "validate", "test", "predict"))
 
