@@ -53,7 +53,7 @@ def check_checkpoint_file(path, role: str = "checkpoint", fix: str = "give a che
     if not path.is_file():
         raise CheckpointError(f"{role} {path}: {'is a folder' if path.is_dir() else 'no such file'}; {fix}")
     if not zipfile.is_zipfile(path):
-        what = "empty" if path.stat().st_size == 0 else "truncated or not a PyTorch checkpoint"
+        what = "empty" if path.stat().st_size == 0 else "truncated, or not a readable PyTorch checkpoint"
         raise CheckpointError(f"{role} {path}: {what}; {fix}")
     return path
 
@@ -99,7 +99,7 @@ def _load(path_or_dict: Any, map_location: Any) -> tuple[dict, str]:
             ckpt = torch.load(path, map_location=map_location, weights_only=True)
     except Exception as e:  # pickle, zip and unsupported-global errors all mean: not a checkpoint we read
         if not zipfile.is_zipfile(path):  # torch.save writes zip archives: this one is cut short or no checkpoint
-            raise CheckpointError(f"{name}: truncated or not a PyTorch checkpoint (no complete zip archive, "
+            raise CheckpointError(f"{name}: truncated, or not a readable PyTorch checkpoint (no complete zip archive, "
                                   "as torch.save writes); give a checkpoint file") from None
         first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
         raise CheckpointError(f"{name}: not a readable PyTorch checkpoint ({first})") from None
