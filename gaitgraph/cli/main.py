@@ -33,6 +33,7 @@ from pytorch_lightning.utilities import rank_zero_info
 
 from gaitgraph.checkpoints import check_checkpoint_file
 from gaitgraph.data.format import DatasetFormatError
+from gaitgraph.outputs import OutputError
 from gaitgraph.cli.boundary import guarded
 from gaitgraph.runtime import keep_freed_memory
 from gaitgraph.training.callbacks import AtomicCheckpoint, EnvironmentRecorder, HistoryWriter
@@ -137,6 +138,8 @@ class GaitGraphCLI(LightningCLI):
             check_checkpoint_file(path, "--ckpt_path", "give a checkpoint written by `gaitgraph fit` (or an original one)")
         trainer = cfg.get("trainer", {})
         run_dir = Path((trainer.get("default_root_dir") if hasattr(trainer, "get") else None) or os.getcwd())
+        if run_dir.exists() and not run_dir.is_dir():
+            raise OutputError(f"--trainer.default_root_dir {run_dir} is a file, not a folder; choose a run folder")
         last = run_dir / "checkpoints" / "last.ckpt"
         if self.config.get("subcommand") == "fit" and not path and cfg.get("auto_resume", True) and last.is_file():
             check_checkpoint_file(last, "last checkpoint (auto-resume)",

@@ -93,7 +93,8 @@ class SkipCounter:
             self.fixed[reason] += n
 
     def __bool__(self) -> bool:
-        return bool(self.counts)
+        """Whether anything was skipped or repaired (worth a summary line)."""
+        return bool(self.counts or self.repaired)
 
     def summary(self) -> dict[str, int]:
         """Counts per reason, skips and repairs together (for ``meta.json``'s ``stats``)."""

@@ -28,7 +28,7 @@ from pathlib import Path
 import numpy as np
 
 from gaitgraph.data import walker
-from gaitgraph.outputs import atomic_write, check_file_output, folder_output
+from gaitgraph.outputs import OutputError, atomic_write, check_file_output, folder_output
 from gaitgraph.skeleton import COCO17, OPENPOSE18, Skeleton
 
 CASIA_VIEWS = tuple(range(0, 181, 18))
@@ -219,6 +219,11 @@ def synthesize_casia_b(output: str | os.PathLike, *, subjects: int = 24, seed: i
     fmt = ",".join(["%.5f,%.5f,%.7f"] * COCO17.num_joints)  # ~ 10 characters per value, as in the real file
     keys = [(c, q, v) for c, q in CASIA_WALKS for v in CASIA_VIEWS]  # sorted as the file names are
     check_file_output(output)
+    if output.is_file():  # replace an earlier pose CSV, never another file of the user's
+        with open(output, "rb") as f:
+            if not f.readline().startswith(header.split(",", 1)[0].encode()):
+                raise OutputError(f"--output {output} exists and is not a pose CSV (no image_name header); "
+                                  "choose a new file name")
 
     def write(tmp: Path) -> None:
         with open(tmp, "w", newline="\n") as fh, _bar(subjects, progress, f"synthesize {output.name}") as bar:
