@@ -35,7 +35,7 @@ from pathlib import Path
 
 MARKER = ".gaitgraph-output.json"
 LEGACY_DATASET_FILES = frozenset({"meta.json", "poses.npy", "frames.npy", "sequences.parquet"})
-# written into folder outputs by others that run our commands: Snakemake's directory() outputs
+# written into folder outputs (at any depth) by those who run our commands: Snakemake's directory() outputs
 ALWAYS_ALLOWED = frozenset({".snakemake_timestamp"})
 
 
@@ -115,13 +115,13 @@ def remove_stale_temporaries(path: str | os.PathLike) -> list[Path]:
     return removed
 
 
-def remove_stale_in(folder: str | os.PathLike, suffix: str = "") -> list[Path]:
-    """:func:`remove_stale_temporaries` for every file of ``folder`` (ending in ``suffix``) that
-    has temporaries beside it, e.g. the checkpoints of a run folder."""
+def remove_stale_in(folder: str | os.PathLike) -> list[Path]:
+    """:func:`remove_stale_temporaries` for every name in ``folder`` that has temporaries beside it
+    (e.g. the checkpoints of a run folder, whose names change from epoch to epoch)."""
     folder = Path(folder)
     pattern = re.compile(r"^\.(.+?)\.(tmp|old)-")
     names = {m.group(1) for e in (os.listdir(folder) if folder.is_dir() else []) if (m := pattern.match(e))}
-    return [p for n in sorted(names) if n.endswith(suffix) for p in remove_stale_temporaries(folder / n)]
+    return [p for n in sorted(names) for p in remove_stale_temporaries(folder / n)]
 
 
 # ------------------------------------------------------------------------------------ single files
@@ -136,7 +136,7 @@ def check_file_output(path: str | os.PathLike, inputs: Iterable[str | os.PathLik
         if parent.exists() and not parent.is_dir():
             raise OutputError(f"{what} {path}: {parent} is a file, not a folder; choose another path")
     for inp in inputs:
-        if Path(inp).exists() and _same(Path(inp), path):
+        if inp is not None and Path(inp).exists() and _same(Path(inp), path):
             raise OutputError(f"{what} {path} is also an input of this command; write the result elsewhere")
     return path
 
@@ -269,7 +269,7 @@ def check_folder_output(path: str | os.PathLike, inputs: Iterable[str | os.PathL
         return path
     if not path.is_dir():
         raise OutputError(f"{what} {path} is a file, not a folder; {fix}")
-    present = _listing(path) - ALWAYS_ALLOWED
+    present = {p for p in _listing(path) if p.rsplit("/", 1)[-1] not in ALWAYS_ALLOWED}
     if not present:
         return path
     belongs = _expected_files(path)

@@ -37,7 +37,7 @@ from gaitgraph.outputs import OutputError
 from gaitgraph.cli.boundary import guarded
 from gaitgraph.runtime import keep_freed_memory
 from gaitgraph.training.callbacks import AtomicCheckpoint, EnvironmentRecorder, HistoryWriter
-from gaitgraph.training.datamodule import PoseDataModule
+from gaitgraph.training.datamodule import PoseDataModule, open_dataset
 from gaitgraph.training.module import GaitGraph2
 
 SEED = 5318008  # the original's seed_everything_default
@@ -129,10 +129,13 @@ class GaitGraphCLI(LightningCLI):
         """Right after parsing (before seeding, data loading, Lightning's banner): a data path that does
         not exist and a bad checkpoint (``--ckpt_path``, or ``last.ckpt`` that fit would resume from)
         are one-line errors (issue 12), not tracebacks from deep inside Lightning."""
-        data_path = cfg.get("data", {}).get("data_path") if hasattr(cfg.get("data", {}), "get") else None
+        data = cfg.get("data", {})
+        data_path = data.get("data_path") if hasattr(data, "get") else None
         if data_path and not Path(data_path).exists():
             raise DatasetFormatError(f"--data.data_path {data_path} does not exist; give a dataset folder written by "
                                      "`gaitgraph-data convert` (or normalize/import)")
+        if data_path:
+            open_dataset(data_path, data.get("keypoints"))  # a damaged or foreign dataset: named here
         path = cfg.get("ckpt_path")
         if path and path not in ("last", "best", "hpc", "registry") and "://" not in str(path):
             check_checkpoint_file(path, "--ckpt_path", "give a checkpoint written by `gaitgraph fit` (or an original one)")
