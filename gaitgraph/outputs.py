@@ -246,7 +246,7 @@ def _expected_files(folder: Path) -> Callable[[str], bool] | None:
 def check_folder_output(path: str | os.PathLike, inputs: Iterable[str | os.PathLike] = (), what: str = "--output") -> Path:
     """Refuse a folder output that would destroy what gaitgraph did not write (see module doc).
 
-    Returns the path. Checks nothing on disk changes: call it before the work, so a bad ``--output``
+    Returns the path and changes nothing on disk: call it before the work, so that a bad ``--output``
     fails in a second, not after an hour of conversion.
     """
     path = Path(path)
@@ -269,14 +269,15 @@ def check_folder_output(path: str | os.PathLike, inputs: Iterable[str | os.PathL
         return path
     if not path.is_dir():
         raise OutputError(f"{what} {path} is a file, not a folder; {fix}")
-    present = {p for p in _listing(path) if p.rsplit("/", 1)[-1] not in ALWAYS_ALLOWED}
-    if not present:
+    entries = sorted(set(os.listdir(path)) - ALWAYS_ALLOWED)
+    if not entries:
         return path
     belongs = _expected_files(path)
-    if belongs is None:
-        shown = ", ".join(sorted(present)[:3]) + (", ..." if len(present) > 3 else "")
+    if belongs is None:  # (only the top level is listed: a user's folder may be large)
+        shown = ", ".join(entries[:3]) + (", ..." if len(entries) > 3 else "")
         raise OutputError(f"{what} {path} is a folder gaitgraph did not write (it holds {shown}); nothing was "
                           f"changed; {fix}, or empty or remove that folder yourself")
+    present = {p for p in _listing(path) if p.rsplit("/", 1)[-1] not in ALWAYS_ALLOWED}
     foreign = sorted(p for p in present if not belongs(p))
     if foreign:
         shown = ", ".join(foreign[:3]) + (", ..." if len(foreign) > 3 else "")

@@ -101,7 +101,8 @@ def prepare_run_dir(run_dir: str | os.PathLike, key: str) -> bool:
     remove_stale_temporaries(run_dir)
     if not resume and run_dir.exists():
         # rename first: a run killed during the removal leaves a stale temporary, not a half run folder
-        gone = temporary_sibling(run_dir, "old")
+        # ("tmp", not "old": a half-removed folder must never be restored)
+        gone = temporary_sibling(run_dir, "tmp")
         os.rename(run_dir, gone)
         shutil.rmtree(gone)
     run_dir.mkdir(parents=True, exist_ok=True)
@@ -162,7 +163,11 @@ def train(
         print(" ".join(command + args), file=out, flush=True)
         result = subprocess.run(command + args, stdout=out, stderr=subprocess.STDOUT)
     if result.returncode != 0:
-        raise RuntimeError(f"gaitgraph fit failed with exit code {result.returncode}; see {log}")
+        last_line = ""
+        if log and Path(log).is_file():  # the training's own one-line error, if it ended with one
+            lines = [line for line in Path(log).read_text(errors="replace").splitlines() if line.strip()]
+            last_line = f": {lines[-1].strip()}" if lines else ""
+        raise TrainingError(f"gaitgraph fit failed with exit code {result.returncode}{last_line}; see {log}")
     last = Path(run_dir) / "checkpoints" / "last.ckpt"
     if not last.is_file():
         raise FileNotFoundError(f"{last}: the training saved no checkpoint")
@@ -172,6 +177,10 @@ def train(
 
 
 # --- OUMVLP-Pose -----------------------------------------------------------------------------
+
+
+class TrainingError(RuntimeError):
+    """``gaitgraph fit`` failed; the message repeats the last line of its log."""
 
 
 class MissingDataError(RuntimeError):

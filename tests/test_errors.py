@@ -179,10 +179,13 @@ def test_debug_flag_and_variable_give_the_traceback(tmp_path, monkeypatch):
     def body(argv):
         raise DataError(f"{tmp_path}/x.csv:3: bad row")
 
-    monkeypatch.delenv("GAITGRAPH_DEBUG", raising=False)
+    monkeypatch.setenv("GAITGRAPH_DEBUG", "")  # restored after the test: --debug sets it for nested commands
     assert guarded("prog", body, []) == 2
     with pytest.raises(DataError):
         guarded("prog", body, ["--debug"])
+    assert os.environ["GAITGRAPH_DEBUG"] == "1"
+    monkeypatch.setenv("GAITGRAPH_DEBUG", "0")
+    assert guarded("prog", body, []) == 2
     monkeypatch.setenv("GAITGRAPH_DEBUG", "1")
     with pytest.raises(DataError):
         guarded("prog", body, [])
