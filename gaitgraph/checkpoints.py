@@ -92,7 +92,7 @@ def _load(path_or_dict: Any, map_location: Any) -> tuple[dict, str]:
     path = Path(path_or_dict)
     name = str(path)
     if not path.is_file():
-        raise CheckpointError(f"{name}: no such file")
+        raise CheckpointError(f"{name}: {'a folder, not a checkpoint file' if path.is_dir() else 'no such file'}")
     try:
         # GaitGraph v1 stores its argparse options next to the weights; a Namespace is plain data
         with torch.serialization.safe_globals([argparse.Namespace]):

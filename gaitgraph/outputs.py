@@ -127,7 +127,7 @@ def remove_stale_in(folder: str | os.PathLike) -> list[Path]:
 # ------------------------------------------------------------------------------------ single files
 
 
-def check_file_output(path: str | os.PathLike, inputs: Iterable[str | os.PathLike] = (), what: str = "output") -> Path:
+def check_file_output(path: str | os.PathLike, inputs: Iterable[str | os.PathLike] = (), what: str = "--output") -> Path:
     """Refuse an output file path that is a folder, lies under a file, or is one of ``inputs``."""
     path = Path(path)
     if path.is_dir():
