@@ -238,6 +238,9 @@ def _main(argv) -> int:
     e.add_argument("--test-shuffle", action="store_true")
     e.add_argument("--device", default=None)
     args = p.parse_args(argv)
+    from gaitgraph.outputs import check_file_output
+
+    check_file_output(args.output, inputs=[args.checkpoint, args.data])  # before the embedding work
     m = evaluate_row(args.checkpoint, args.data, args.output, row=args.row, seed=args.seed, tta=args.tta,
                      test_shuffle=args.test_shuffle, shuffle_seed=args.seed or 0, device=args.device)
     first = next(iter(m["conventions"].values()))

@@ -403,7 +403,11 @@ def _main(args: list[str]) -> int:
     if len(args) < 2:
         print("usage: python -m gaitgraph.paper.tables OUT_DIR METRICS_JSON...", file=sys.stderr)
         return 2
+    from gaitgraph.outputs import check_file_output
+
     out = Path(args[0])
+    for name in ("tables.md", "tables.tex", "metrics.json"):
+        check_file_output(out / name, inputs=args[1:])
     build_paper_tables(args[1:], out / "tables.md", out / "tables.tex", out / "metrics.json")
     return 0
 

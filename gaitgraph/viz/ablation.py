@@ -76,6 +76,9 @@ def _main(argv: list[str]) -> int:
     if len(argv) != 2:
         print("usage: python -m gaitgraph.viz.ablation SUMMARY.json OUT.png", file=sys.stderr)
         return 2
+    from gaitgraph.outputs import check_file_output
+
+    check_file_output(argv[1], inputs=[argv[0]])
     plot_ablation(json.loads(Path(argv[0]).read_text()), argv[1])
     return 0
 
