@@ -97,7 +97,7 @@ def guarded(prog: str, body: Callable[[list[str] | None], int | None], argv: Seq
     try:
         return int(body(argv) or 0)
     except KeyboardInterrupt:
-        print(f"{prog}: interrupted", file=sys.stderr)
+        print(f"{prog}: interrupted (outputs are written atomically: none is half-written)", file=sys.stderr)
         return 130
     except BrokenPipeError:
         _silence_stdout()
