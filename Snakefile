@@ -11,6 +11,15 @@ from snakemake.utils import min_version
 
 min_version("9.20")
 
+from gaitgraph.config_check import ConfigError, load_yaml
+
+try:  # Snakemake's own message for a YAML syntax error names neither the file nor the line
+    load_yaml("config/config.yaml")
+except FileNotFoundError:
+    pass  # Snakemake says so
+except ConfigError as e:
+    raise WorkflowError(f"config error: {e}") from None
+
 
 configfile: "config/config.yaml"
 

@@ -17,11 +17,12 @@ parses the workflow. Evaluation and tables: ``gaitgraph.paper.ablation``; figure
 from __future__ import annotations
 
 import copy
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
+
+from gaitgraph.outputs import write_text
 
 BASE_ROW = "base"
 FULL_ROW = "full"
@@ -117,12 +118,7 @@ def merge_configs(paths, extra: dict | None = None) -> dict:
 def write_merged_config(paths, out, extra: dict | None = None) -> Path:
     """:func:`merge_configs` written as YAML to ``out`` (the sources named in a header comment)."""
     header = "".join(f"# merged from {p}\n" for p in paths) + ("# plus workflow settings\n" if extra else "")
-    out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(f".{out.name}.tmp")
-    tmp.write_text(header + yaml.safe_dump(merge_configs(paths, extra), sort_keys=False))
-    os.replace(tmp, out)
-    return out
+    return write_text(out, header + yaml.safe_dump(merge_configs(paths, extra), sort_keys=False))
 
 
 def overlay_sets(paths, section: str, key: str) -> bool:

@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import re
+import zipfile
 from dataclasses import dataclass
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
@@ -43,6 +44,18 @@ ORIGINAL_LIGHTNING_VERSION = "1.6.0"
 
 class CheckpointError(ValueError):
     """A file that is not a usable checkpoint; the message names the file and the problem."""
+
+
+def check_checkpoint_file(path, role: str = "checkpoint", fix: str = "give a checkpoint file written by torch.save") -> Path:
+    """Cheap check that ``path`` is a complete PyTorch file (a zip archive, as ``torch.save`` writes since
+    torch 1.6) before Lightning loads it; a missing, empty or truncated file is a :class:`CheckpointError`."""
+    path = Path(path)
+    if not path.is_file():
+        raise CheckpointError(f"{role} {path}: {'is a folder' if path.is_dir() else 'no such file'}; {fix}")
+    if not zipfile.is_zipfile(path):
+        what = "empty" if path.stat().st_size == 0 else "truncated, or not a readable PyTorch checkpoint"
+        raise CheckpointError(f"{role} {path}: {what}; {fix}")
+    return path
 
 
 @dataclass
@@ -84,12 +97,15 @@ def read_checkpoint(path_or_dict: Any, map_location: Any = "cpu") -> tuple[dict,
     path = Path(path_or_dict)
     name = str(path)
     if not path.is_file():
-        raise CheckpointError(f"{name}: no such file")
+        raise CheckpointError(f"{name}: {'a folder, not a checkpoint file' if path.is_dir() else 'no such file'}")
     try:
         # GaitGraph v1 stores its argparse options next to the weights; a Namespace is plain data
         with torch.serialization.safe_globals([argparse.Namespace]):
             ckpt = torch.load(path, map_location=map_location, weights_only=True)
     except Exception as e:  # pickle, zip and unsupported-global errors all mean: not a checkpoint we read
+        if not zipfile.is_zipfile(path):  # torch.save writes zip archives: this one is cut short or no checkpoint
+            raise CheckpointError(f"{name}: truncated, or not a readable PyTorch checkpoint (no complete zip archive, "
+                                  "as torch.save writes); give a checkpoint file") from None
         first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
         raise CheckpointError(f"{name}: not a readable PyTorch checkpoint ({first})") from None
     if not isinstance(ckpt, dict):

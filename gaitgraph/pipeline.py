@@ -29,6 +29,10 @@ from pathlib import Path
 
 import pandas as pd
 
+from gaitgraph.outputs import (
+    OutputError, atomic_write, check_file_output, remove_stale_temporaries, temporary_sibling, write_json,
+)
+
 HISTORY_COLUMNS = ["epoch", "step", "train_loss", "lr", "val_loss", "val_rank1"]
 
 # workflow hyperparameter -> LightningCLI argument of `gaitgraph fit`
@@ -83,26 +87,33 @@ def prepare_run_dir(run_dir: str | os.PathLike, key: str) -> bool:
     """Make ``run_dir`` ready for a run with fingerprint ``key``; return True if it will resume.
 
     An unfinished run with the same fingerprint is kept (``gaitgraph fit`` resumes from its
-    ``checkpoints/last.ckpt``). Anything else there, a finished run or another configuration's, is
-    removed, so a changed setting never continues from a stale checkpoint.
+    ``checkpoints/last.ckpt``). Another run folder of ours (it has the stamp), a finished run or
+    another configuration's, is removed, so a changed setting never continues from a stale
+    checkpoint; a non-empty folder without the stamp is not ours and is refused (:class:`OutputError`).
     """
     run_dir = Path(run_dir)
     stamp_path = run_dir / STAMP
-    stamp = json.loads(stamp_path.read_text()) if stamp_path.is_file() else {}
+    try:
+        stamp = json.loads(stamp_path.read_text()) if stamp_path.is_file() else None
+    except ValueError:  # killed while writing it (earlier versions wrote it in place)
+        stamp = {}
+    if stamp is None and run_dir.is_dir() and any(run_dir.iterdir()):
+        raise OutputError(f"run folder {run_dir} exists but was not made by gaitgraph.pipeline (no {STAMP}); "
+                          "move it away or choose another run folder")
+    stamp = stamp if isinstance(stamp, dict) else {}
     resume = stamp.get("key") == key and not stamp.get("finished", False)
     resume = resume and (run_dir / "checkpoints" / "last.ckpt").is_file()
+    remove_stale_temporaries(run_dir)
     if not resume and run_dir.exists():
-        shutil.rmtree(run_dir)
+        # rename first: a run killed during the removal leaves a stale temporary, not a half run folder
+        # ("tmp", not "old": a half-removed folder must never be restored)
+        gone = temporary_sibling(run_dir, "tmp")
+        os.rename(run_dir, gone)
+        shutil.rmtree(gone)
     run_dir.mkdir(parents=True, exist_ok=True)
-    stamp_path.write_text(json.dumps({"key": key, "finished": False}, indent=1))
+    write_json(stamp_path, {"key": key, "finished": False}, indent=1)
     return resume
 
-
-def _copy_atomic(src: Path, dest: Path) -> None:
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    tmp = dest.with_name(f".{dest.name}.tmp")
-    shutil.copyfile(src, tmp)
-    os.replace(tmp, dest)
 
 
 def export_history(run_dir: str | os.PathLike, out: str | os.PathLike) -> pd.DataFrame:
@@ -115,10 +126,7 @@ def export_history(run_dir: str | os.PathLike, out: str | os.PathLike) -> pd.Dat
     if missing:
         raise ValueError(f"{src}: columns {missing} missing (expected {HISTORY_COLUMNS})")
     history = history[HISTORY_COLUMNS].sort_values("epoch", kind="stable")
-    out = Path(out)
-    tmp = out.with_name(f".{out.name}.tmp")
-    history.to_csv(tmp, index=False)
-    os.replace(tmp, out)
+    atomic_write(out, lambda tmp: history.to_csv(tmp, index=False))
     return history
 
 
@@ -160,16 +168,24 @@ def train(
         print(" ".join(command + args), file=out, flush=True)
         result = subprocess.run(command + args, stdout=out, stderr=subprocess.STDOUT)
     if result.returncode != 0:
-        raise RuntimeError(f"gaitgraph fit failed with exit code {result.returncode}; see {log}")
+        last_line = ""
+        if log and Path(log).is_file():  # the training's own one-line error, if it ended with one
+            lines = [line for line in Path(log).read_text(errors="replace").splitlines() if line.strip()]
+            last_line = f": {lines[-1].strip()}" if lines else ""
+        raise TrainingError(f"gaitgraph fit failed with exit code {result.returncode}{last_line}; see {log}")
     last = Path(run_dir) / "checkpoints" / "last.ckpt"
     if not last.is_file():
         raise FileNotFoundError(f"{last}: the training saved no checkpoint")
     export_history(run_dir, history_out)
-    _copy_atomic(last, Path(model_out))
-    (Path(run_dir) / STAMP).write_text(json.dumps({"key": key, "finished": True}, indent=1))
+    atomic_write(model_out, lambda tmp: shutil.copyfile(last, tmp))
+    write_json(Path(run_dir) / STAMP, {"key": key, "finished": True}, indent=1)
 
 
 # --- OUMVLP-Pose -----------------------------------------------------------------------------
+
+
+class TrainingError(RuntimeError):
+    """``gaitgraph fit`` failed; the message repeats the last line of its log."""
 
 
 class MissingDataError(RuntimeError):
@@ -214,6 +230,12 @@ def best_device() -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from gaitgraph.cli.boundary import guarded
+
+    return guarded("python -m gaitgraph.pipeline", _main, argv, subcommands=("device", "check-oumvlp-pose", "check-gait3d", "check-grew"))
+
+
+def _main(argv: list[str] | None) -> int:
     parser = argparse.ArgumentParser(prog="python -m gaitgraph.pipeline")
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("device", help="print the torch device evaluation should use")
@@ -234,20 +256,15 @@ def main(argv: list[str] | None = None) -> int:
         print(best_device())
         return 0
     from gaitgraph.data import gait3d as gait3d_data, grew as grew_data
-    from gaitgraph.data.errors import MissingReleaseError
 
-    try:
-        if args.command == "check-gait3d":
-            summary = gait3d_data.check_release(args.root, args.split)
-        elif args.command == "check-grew":
-            summary = grew_data.check_release(args.root)
-        else:
-            summary = check_oumvlp_pose(args.root, args.id_list, args.keypoints)
-    except (MissingDataError, MissingReleaseError) as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 1
-    Path(args.output).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.output).write_text(json.dumps(summary, indent=1) + "\n")
+    check_file_output(args.output)
+    if args.command == "check-gait3d":
+        summary = gait3d_data.check_release(args.root, args.split)
+    elif args.command == "check-grew":
+        summary = grew_data.check_release(args.root)
+    else:
+        summary = check_oumvlp_pose(args.root, args.id_list, args.keypoints)
+    write_json(args.output, summary, indent=1)
     if args.command == "check-oumvlp-pose":
         print(f"OUMVLP-Pose {args.keypoints}: {summary['subjects']} subjects under {args.root}")
     else:

@@ -1,9 +1,10 @@
-"""Process-wide settings of the training and benchmark processes."""
+"""Process-wide settings of the training and benchmark processes, and of pool workers."""
 
 from __future__ import annotations
 
 import ctypes
 import os
+import signal
 import sys
 
 _M_TRIM_THRESHOLD = -1  # mallopt parameters, from glibc's malloc.h
@@ -28,3 +29,26 @@ def keep_freed_memory() -> bool:
         return bool(libc.mallopt(_M_MMAP_MAX, 0)) and bool(libc.mallopt(_M_TRIM_THRESHOLD, 1 << 30))
     except (OSError, AttributeError):  # not glibc (musl, macOS)
         return False
+
+
+_PR_SET_PDEATHSIG = 1  # prctl option, from linux/prctl.h
+
+
+def die_with_parent(parent_pid: int) -> bool:
+    """Worker initializer: have the kernel kill this process (SIGKILL) when its parent dies.
+
+    A pool's workers otherwise outlive a parent killed with ``kill -9`` and keep reading the input.
+    The signal follows the death of the thread that started the worker, so start pools from the main
+    thread. ``parent_pid``: the parent as it started the worker; if it is already gone (it died
+    before ``prctl`` ran), exit now. Returns whether the kernel took the request (Linux only).
+    """
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        ok = libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) == 0
+    except (OSError, AttributeError):
+        return False
+    if os.getppid() != parent_pid:
+        os._exit(1)
+    return ok

@@ -1,8 +1,18 @@
 """Config validation, wildcard constraints, target lists and input helpers. No rules here."""
 
-from snakemake.utils import validate
+from gaitgraph.config_check import ConfigError, validate_config
 
-validate(config, schema="../config/config.schema.yaml")
+# One line naming the config file, the key and the line (snakemake.utils.validate prints the whole
+# schema). Files lowest precedence first: the Snakefile's configfile, then --configfile in order.
+_cli_configfiles = [str(f) for f in workflow.config_settings.configfiles]
+try:
+    validate_config(
+        config,
+        "config/config.schema.yaml",  # beside config/config.yaml, relative to the working directory
+        [f for f in workflow.configfiles if str(f) not in _cli_configfiles] + _cli_configfiles,
+    )
+except ConfigError as e:
+    raise WorkflowError(f"config error: {e}") from None
 
 # Our trainings are one experiment; pre-trained checkpoints are evaluated under their own names.
 EXPERIMENT = "gaitgraph2"

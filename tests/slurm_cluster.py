@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import time
@@ -19,6 +20,8 @@ BINARIES = ["slurmctld", "slurmd", "sbatch", "squeue", "sinfo", "munged"]
 CONF_DIR = Path("/etc/slurm")
 STATE = Path("/var/spool/gaitgraph-test-slurm")
 MARKER = "# written by gaitgraph tests/slurm_cluster.py"
+MUNGED_PID = Path("/run/munge/munged.pid")
+STARTED: list[tuple[str, int]] = []  # (name, pid) of the daemons start() started, for stop()
 
 
 class Unavailable(RuntimeError):
@@ -121,12 +124,15 @@ def start(timeout: float = 60) -> dict:
     shutil.chown("/run/munge", "munge", "munge")
     if _run(["munge", "-n"], check=False).returncode != 0:
         _run(["runuser", "-u", "munge", "--", "munged"])
+        _remember("munged", MUNGED_PID)
     if not _pid_alive(STATE / "slurmctld.pid"):
         _run(["slurmctld"])
+        _remember("slurmctld", STATE / "slurmctld.pid")
     else:
         _run(["scontrol", "reconfigure"], check=False)
     if not _pid_alive(STATE / "slurmd.pid"):
         _run(["slurmd"])
+        _remember("slurmd", STATE / "slurmd.pid")
     deadline = time.time() + timeout
     state = ""
     while time.time() < deadline:
@@ -140,14 +146,48 @@ def start(timeout: float = 60) -> dict:
     raise RuntimeError(f"Slurm node not ready after {timeout} s (state {state!r}); slurmctld.log tail:\n{log}")
 
 
-def stop() -> None:
-    """Stop the daemons this helper started (by their pid files)."""
-    for name in ("slurmd", "slurmctld"):
-        pidfile = STATE / f"{name}.pid"
+def _remember(name: str, pidfile: Path, timeout: float = 10) -> None:
+    """Note the pid of a daemon this helper just started (its pid file appears once it has forked)."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
         if _pid_alive(pidfile):
-            os.kill(int(pidfile.read_text().strip()), 15)
+            STARTED.append((name, int(pidfile.read_text().strip())))
+            return
+        time.sleep(0.1)
+    raise RuntimeError(f"{name} started but wrote no pid file {pidfile} within {timeout} s")
 
 
-if __name__ == "__main__":
+def _gone(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    try:  # a zombie (nobody reaps daemons in some containers) is gone too
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z"
+    except (OSError, IndexError):
+        return True
+
+
+def stop(timeout: float = 15) -> list[str]:
+    """Stop the daemons that :func:`start` started (slurmd, slurmctld, then munged), never others;
+    wait until each is gone (SIGTERM, then SIGKILL after ``timeout``). Returns their names."""
+    stopped = []
+    while STARTED:
+        name, pid = STARTED.pop()
+        if _gone(pid):
+            continue
+        os.kill(pid, signal.SIGTERM)
+        deadline = time.time() + timeout
+        while not _gone(pid) and time.time() < deadline:
+            time.sleep(0.1)
+        if not _gone(pid):
+            os.kill(pid, signal.SIGKILL)
+        stopped.append(name)
+    return stopped
+
+
+if __name__ == "__main__":  # by hand: start, show, and leave running (stop it with scontrol shutdown)
     print(start())
     print(_run(["sinfo"]).stdout)

@@ -68,10 +68,12 @@ def test_unknown_keys_are_errors(tiny_dataset, tmp_path, capsys):
     assert "bakend_name" in capsys.readouterr().err
 
 
-def test_keypoints_flag_is_checked_against_the_dataset(tiny_dataset):
-    with pytest.raises(ValueError, match="keypoints 'hrnet' but --data.keypoints is 'alphapose'"):
-        cli_main.main(["fit", "--data.data_path", str(tiny_dataset), "--data.keypoints", "alphapose", *TINY,
-                       "--trainer.max_epochs", "1", "--trainer.default_root_dir", "/nonexistent-not-used"])
+def test_keypoints_flag_is_checked_against_the_dataset(tiny_dataset, capsys):
+    # issue 12: a one-line error and exit 2 instead of the ValueError's traceback
+    assert cli_main.main(["fit", "--data.data_path", str(tiny_dataset), "--data.keypoints", "alphapose", *TINY,
+                          "--trainer.max_epochs", "1", "--trainer.default_root_dir", "/nonexistent-not-used"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert "keypoints 'hrnet' but --data.keypoints is 'alphapose'" in err[-1] and err[-1].startswith("gaitgraph fit: error:")
 
 
 @pytest.mark.slow

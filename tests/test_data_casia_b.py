@@ -20,8 +20,9 @@ def name(subject=1, cond="nm", seq=1, view=0, frame=1):
 
 
 def values(frame, subject=1):
-    """51 distinct values per row so that a mix-up of rows or columns shows."""
-    return [round(subject * 1000 + frame + j / 100, 2) for j in range(51)]
+    """51 distinct values per row so that a mix-up of rows or columns shows; confidences (every third
+    value) in [0, 1], as the readers require (others are clipped and counted)."""
+    return [round(subject * 1000 + frame + j / 100, 2) / (1 if j % 3 != 2 else 1e7) for j in range(51)]
 
 
 def row(subject=1, cond="nm", seq=1, view=0, frame=1, vals=None):

@@ -118,6 +118,6 @@ def test_command_line_reports_mismatch(tmp_path):
         capture_output=True,
         text=True,
     )
-    assert r.returncode == 1
-    assert "1" * 64 in r.stderr and actual in r.stderr
+    assert r.returncode == 2  # a user's mistake: exit 2 and one line (issue 12)
+    assert "1" * 64 in r.stderr and actual in r.stderr and r.stderr.count("\n") == 1 and "Traceback" not in r.stderr
     assert not (tmp_path / "d.zip").exists()

@@ -31,10 +31,17 @@ def cluster():
     try:
         node = slurm_cluster.start()
     except slurm_cluster.Unavailable as e:
+        slurm_cluster.stop()  # what it started before it gave up
         if in_ci:
             raise
         pytest.skip(f"no Slurm cluster: {e}")
-    return node
+    except BaseException:
+        slurm_cluster.stop()
+        raise
+    try:
+        yield node
+    finally:  # every daemon the fixture started (munged, slurmctld, slurmd), none that ran before
+        slurm_cluster.stop()
 
 
 def test_profile_is_the_users_plus_test_cluster_settings():

@@ -119,10 +119,10 @@ def test_casia_b_is_deterministic_by_seed(tmp_path):
 
 def test_casia_b_writes_atomically(tmp_path):
     out = tmp_path / "x.csv"
-    out.write_text("old")
+    out.write_text("image_name,old\n")  # an earlier pose CSV (issue 12: any other file is refused)
     with pytest.raises(ValueError, match="frames"):
         synthesize_casia_b(out, subjects=2, progress=False, frames=(5, 2))
-    assert out.read_text() == "old" and [p.name for p in tmp_path.iterdir()] == ["x.csv"]  # no temp left
+    assert out.read_text() == "image_name,old\n" and [p.name for p in tmp_path.iterdir()] == ["x.csv"]  # no temp left
     synthesize_casia_b(out, subjects=2, progress=False, frames=(5, 6))  # replaces the old file
     assert out.read_text().startswith("image_name,")
 

@@ -2,13 +2,19 @@
 
 import sys
 
+from gaitgraph.cli.boundary import script
 from gaitgraph.viz.activation import draw_activations
 
 sys.stderr = open(snakemake.log[0], "w")
 
-draw_activations(
-    snakemake.input.model,
-    snakemake.input.data,
-    snakemake.output.gifs,
-    limit=snakemake.params.limit,
-)
+
+def main() -> None:
+    draw_activations(
+        snakemake.input.model,
+        snakemake.input.data,
+        snakemake.output.gifs,
+        limit=snakemake.params.limit,
+    )
+
+
+script("workflow_scripts/draw_activations.py", main)

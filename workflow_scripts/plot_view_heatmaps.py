@@ -3,9 +3,15 @@
 import json
 import sys
 
+from gaitgraph.cli.boundary import script
 from gaitgraph.viz.figures import plot_view_heatmaps
 
 sys.stderr = open(snakemake.log[0], "w")
 
-with open(snakemake.input.metrics) as f:
-    plot_view_heatmaps(json.load(f), snakemake.output.png)
+
+def main() -> None:
+    with open(snakemake.input.metrics) as f:
+        plot_view_heatmaps(json.load(f), snakemake.output.png)
+
+
+script("workflow_scripts/plot_view_heatmaps.py", main)

@@ -11,6 +11,8 @@ import argparse
 import importlib
 import sys
 
+from gaitgraph.cli.boundary import guarded
+
 SUBCOMMANDS = ("convert", "normalize", "synthesize", "info", "import", "show")
 
 
@@ -33,20 +35,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run the command line; bad input prints one line to stderr and returns 2."""
-    from gaitgraph.data.errors import DataError
-    from gaitgraph.data.format import DatasetFormatError
+    """Run the command line; bad input prints one line to stderr and returns 2 (``gaitgraph.cli.boundary``)."""
+    return guarded("gaitgraph-data", _run, argv, subcommands=SUBCOMMANDS)
 
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    try:
-        return int(args.func(args) or 0)
-    except (DataError, DatasetFormatError, FileNotFoundError) as e:
-        print(f"gaitgraph-data {args.command}: error: {e}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print(f"gaitgraph-data {args.command}: interrupted; no output was written", file=sys.stderr)
-        return 130
+
+def _run(argv: list[str] | None) -> int:
+    args = build_parser().parse_args(argv)
+    return int(args.func(args) or 0)
 
 
 if __name__ == "__main__":

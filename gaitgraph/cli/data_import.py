@@ -52,7 +52,11 @@ def register(subparsers) -> None:
 
 
 def run(args) -> int:
+    from gaitgraph.data.errors import DataError
     from gaitgraph.data.importers import import_poses
+    from gaitgraph.outputs import check_folder_output
+
+    check_folder_output(args.output, inputs=[args.input, args.labels, args.checkpoint])  # before loading anything
 
     skeleton = args.skeleton
     if args.checkpoint is not None:
@@ -60,9 +64,7 @@ def run(args) -> int:
 
         from_ckpt = load_model(args.checkpoint).spec.skeleton
         if skeleton is not None and skeleton != from_ckpt:
-            print(f"gaitgraph-data import: error: --skeleton {skeleton} but {args.checkpoint} expects {from_ckpt}",
-                  file=sys.stderr)
-            return 2
+            raise DataError(f"--skeleton {skeleton} but {args.checkpoint} expects {from_ckpt}; leave out --skeleton")
         skeleton = from_ckpt
     result = import_poses(
         args.kind, args.input, args.output, skeleton=skeleton, layout=args.layout, labels=args.labels,

@@ -30,7 +30,10 @@ def register(subparsers) -> None:
 
 def run(args) -> int:
     from gaitgraph.data.errors import DataError
+    from gaitgraph.outputs import check_file_output
     from gaitgraph.viz.animate import show
+
+    check_file_output(args.output, inputs=[args.path], what="--output")
 
     fields = (args.subject, args.condition, args.sequence, args.view)
     if args.index is not None and any(f is not None for f in fields):

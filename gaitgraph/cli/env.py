@@ -15,7 +15,8 @@ import json
 import sys
 from pathlib import Path
 
-from gaitgraph.environment import LockError, compare, default_lock, describe, installed_distributions, read_lock, summary_line
+from gaitgraph.cli.boundary import fail, guarded
+from gaitgraph.environment import compare, default_lock, describe, installed_distributions, read_lock, summary_line
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -29,6 +30,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    return guarded("gaitgraph env", _main, argv)
+
+
+def _main(argv: list[str] | None) -> int:
     args = build_parser().parse_args(argv)
     if not args.check:
         record = describe()
@@ -36,13 +41,8 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     lock_path = args.lock or default_lock()
     if not lock_path.is_file():
-        print(f"gaitgraph env: error: no lock file at {lock_path}; pass --lock FILE", file=sys.stderr)
-        return 2
-    try:
-        lock = read_lock(lock_path)
-    except LockError as e:
-        print(f"gaitgraph env: error: {e}", file=sys.stderr)
-        return 2
+        return fail("gaitgraph env", f"no lock file at {lock_path}; pass --lock FILE")
+    lock = read_lock(lock_path)  # a LockError is reported by the boundary
     drift = compare(lock, installed_distributions())
     if drift.extra:
         extras = ", ".join(f"{n} {v}" for n, v in drift.extra.items())

@@ -10,6 +10,9 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
+
+from gaitgraph.cli.boundary import fail, guarded
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -37,6 +40,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    return guarded("gaitgraph evaluate", _main, argv)
+
+
+def _main(argv: list[str] | None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.batch_size < 1:
@@ -49,29 +56,24 @@ def main(argv: list[str] | None = None) -> int:
         except (RuntimeError, ValueError):
             parser.error(f"--device {args.device!r} is not a torch device (e.g. cpu, cuda, cuda:1)")
         if dev.type == "cuda" and not torch.cuda.is_available():
-            print(f"gaitgraph evaluate: error: --device {args.device}: no CUDA device is available here", file=sys.stderr)
-            return 2
+            return fail("gaitgraph evaluate", f"--device {args.device}: no CUDA device is available here")
 
-    from gaitgraph.checkpoints import CheckpointError
-    from gaitgraph.data.format import DatasetFormatError
-    from gaitgraph.evaluation.run import EvaluationError, evaluate_checkpoint
+    from gaitgraph.evaluation.run import evaluate_checkpoint
     from gaitgraph.evaluation.tables import metrics_markdown
+    from gaitgraph.outputs import check_file_output
 
+    for out in (Path(args.output), Path(args.output).with_suffix(".md"), Path(args.output).with_suffix(".tex")):  # before the embedding work
+        check_file_output(out, inputs=[args.checkpoint, args.data], what="--output")
     try:
         metrics = evaluate_checkpoint(
             args.checkpoint, args.data, args.output, tta=args.tta, batch_size=args.batch_size, device=args.device,
             split=args.split, method=args.method, experiment=args.experiment, seed=args.seed,
             progress=not args.quiet, test_set=args.test_set,
         )
-    except (CheckpointError, DatasetFormatError, EvaluationError, FileNotFoundError) as e:
-        print(f"gaitgraph evaluate: error: {e}", file=sys.stderr)
-        return 2
     except ValueError as e:  # bad sequences (NaN poses, wrong joint count) from the embedding step
-        print(f"gaitgraph evaluate: error: {e}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print("gaitgraph evaluate: interrupted; no metrics were written", file=sys.stderr)
-        return 130
+        if type(e) is ValueError:
+            return fail("gaitgraph evaluate", str(e))
+        raise
     if not args.quiet:
         print(metrics_markdown(metrics))
     print(f"wrote {args.output}", file=sys.stderr)

@@ -31,9 +31,13 @@ from pytorch_lightning.loggers import CSVLogger, TensorBoardLogger
 from pytorch_lightning.plugins.environments import ClusterEnvironment, LightningEnvironment, SLURMEnvironment
 from pytorch_lightning.utilities import rank_zero_info
 
+from gaitgraph.checkpoints import check_checkpoint_file
+from gaitgraph.data.format import DatasetFormatError
+from gaitgraph.outputs import OutputError
+from gaitgraph.cli.boundary import guarded
 from gaitgraph.runtime import keep_freed_memory
 from gaitgraph.training.callbacks import AtomicCheckpoint, EnvironmentRecorder, HistoryWriter
-from gaitgraph.training.datamodule import PoseDataModule
+from gaitgraph.training.datamodule import PoseDataModule, open_dataset
 from gaitgraph.training.module import GaitGraph2
 
 SEED = 5318008  # the original's seed_everything_default
@@ -74,6 +78,8 @@ class GaitGraphCLI(LightningCLI):
         network's shape (``ARCH_KEYS``) comes from the checkpoint, everything else from the command line.
         """
         sub = self.config.get("subcommand")
+        if sub:
+            self._check_paths(self.config[sub])
         ckpt_path = self.config[sub].get("ckpt_path") if sub else None
         if not ckpt_path or not Path(ckpt_path).is_file():
             return
@@ -119,6 +125,29 @@ class GaitGraphCLI(LightningCLI):
         kwargs["plugins"] = plugins or None
         return super().instantiate_trainer(**kwargs)
 
+    def _check_paths(self, cfg) -> None:
+        """Right after parsing (before seeding, data loading, Lightning's banner): a data path that does
+        not exist and a bad checkpoint (``--ckpt_path``, or ``last.ckpt`` that fit would resume from)
+        are one-line errors (issue 12), not tracebacks from deep inside Lightning."""
+        data = cfg.get("data", {})
+        data_path = data.get("data_path") if hasattr(data, "get") else None
+        if data_path and not Path(data_path).exists():
+            raise DatasetFormatError(f"--data.data_path {data_path} does not exist; give a dataset folder written by "
+                                     "`gaitgraph-data convert` (or normalize/import)")
+        if data_path:
+            open_dataset(data_path, data.get("keypoints"))  # a damaged or foreign dataset: named here
+        path = cfg.get("ckpt_path")
+        if path and path not in ("last", "best", "hpc", "registry") and "://" not in str(path):
+            check_checkpoint_file(path, "--ckpt_path", "give a checkpoint written by `gaitgraph fit` (or an original one)")
+        trainer = cfg.get("trainer", {})
+        run_dir = Path((trainer.get("default_root_dir") if hasattr(trainer, "get") else None) or os.getcwd())
+        if run_dir.exists() and not run_dir.is_dir():
+            raise OutputError(f"--trainer.default_root_dir {run_dir} is a file, not a folder; choose a run folder")
+        last = run_dir / "checkpoints" / "last.ckpt"
+        if self.config.get("subcommand") == "fit" and not path and cfg.get("auto_resume", True) and last.is_file():
+            check_checkpoint_file(last, "last checkpoint (auto-resume)",
+                                  "delete it to start the run over, or pass --auto_resume false")
+
     def before_fit(self) -> None:
         cfg = self.config_init["fit"]
         last = self._run_dir() / "checkpoints" / "last.ckpt"
@@ -146,7 +175,14 @@ def cli(args=None, run: bool = True, model_class=GaitGraph2, datamodule_class=Po
 
 
 def main(args=None) -> int:
-    argv = list(sys.argv[1:] if args is None else args) if not isinstance(args, dict) else None
+    """``gaitgraph ...``; a user's mistake ends with one line on stderr and status 2 (``gaitgraph.cli.boundary``)."""
+    if isinstance(args, dict):  # a config dict (tests, Python callers): no command line to guard
+        cli(args)
+        return 0
+    return guarded("gaitgraph", _main, args, subcommands=("fit", "validate", "test", "predict", *OTHER_COMMANDS))
+
+
+def _main(argv: list[str]) -> int:
     if argv and argv[0] in OTHER_COMMANDS:
         module = OTHER_COMMANDS[argv[0]]
         try:
@@ -158,8 +194,19 @@ def main(args=None) -> int:
             return 2
         return int(sub.main(argv[1:]) or 0)
     keep_freed_memory()  # no page faults for every batch's tensors (gaitgraph/runtime.py)
-    cli(args)  # None: LightningCLI reads sys.argv itself
+    run_cli(cli, argv)
     return 0
+
+
+def run_cli(make_cli, argv: list[str]) -> None:
+    """``make_cli(None)`` with ``argv`` as the command line: LightningCLI warns when given both ``args``
+    and a ``sys.argv`` (the boundary took ``--debug`` out of the latter)."""
+    saved = sys.argv
+    sys.argv = [saved[0] if saved else "gaitgraph", *argv]
+    try:
+        make_cli(None)
+    finally:
+        sys.argv = saved
 
 
 if __name__ == "__main__":

@@ -13,9 +13,10 @@ written (JSON: in the file; CSV: in ``<name>.metrics.json`` beside it).
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
+
+from gaitgraph.cli.boundary import guarded
 
 PROBE_COLUMNS = ("subject", "condition", "sequence", "view", "source")
 
@@ -90,9 +91,15 @@ def run(args) -> dict:
     from gaitgraph.checkpoints import load_model
     from gaitgraph.matching import rank_accuracy, rank_identities
 
+    from gaitgraph.outputs import atomic_write, check_file_output, write_json
+
     bad = [o for o in args.output if o.suffix.lower() not in (".csv", ".json")]
     if bad:
         raise MatchError(f"--output {bad[0]}: unknown extension (use .csv or .json)")
+    for out in args.output:  # before any embedding work
+        check_file_output(out, inputs=[args.checkpoint, args.gallery, args.probe], what="--output")
+        if out.suffix.lower() == ".csv":
+            check_file_output(out.with_suffix(".metrics.json"), inputs=[args.checkpoint], what="--output's metrics file")
     if args.top_k < 1 or args.batch_size < 1:
         raise MatchError("--top-k and --batch-size must be at least 1")
     if args.device is None:
@@ -124,13 +131,13 @@ def run(args) -> dict:
         summary["probes_without_gallery_identity"] = int((~np.isin(p_ids, g_ids)).sum())
 
     for out in args.output:
-        out.parent.mkdir(parents=True, exist_ok=True)
         if out.suffix.lower() == ".csv":
-            pd.DataFrame.from_records(records).to_csv(out, index=False, float_format="%.6f")
+            table = pd.DataFrame.from_records(records)
+            atomic_write(out, lambda tmp: table.to_csv(tmp, index=False, float_format="%.6f"))
             if labelled:
-                out.with_suffix(".metrics.json").write_text(json.dumps(summary, indent=2) + "\n")
+                write_json(out.with_suffix(".metrics.json"), summary, allow_nan=True)
         else:
-            out.write_text(json.dumps({**summary, "top_k": args.top_k, "matches": records}, indent=2) + "\n")
+            write_json(out, {**summary, "top_k": args.top_k, "matches": records}, allow_nan=True)
     return summary
 
 
@@ -139,15 +146,12 @@ def _plural(n: int, one: str, many: str | None = None) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from gaitgraph.checkpoints import CheckpointError
-    from gaitgraph.data.format import DatasetFormatError
+    return guarded("gaitgraph match", _main, argv)
 
+
+def _main(argv: list[str] | None) -> int:
     args = build_parser().parse_args(argv)
-    try:
-        summary = run(args)
-    except (MatchError, CheckpointError, DatasetFormatError, FileNotFoundError) as e:
-        print(f"gaitgraph match: error: {e}", file=sys.stderr)
-        return 2
+    summary = run(args)
     if not args.quiet:
         print(f"matched {summary['num_probe']} probes against {summary['num_gallery']} gallery sequences "
               f"({_plural(summary['num_gallery_identities'], 'identity', 'identities')}); wrote {', '.join(map(str, args.output))}", file=sys.stderr)

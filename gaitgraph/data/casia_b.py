@@ -31,8 +31,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from gaitgraph.data.errors import DataError, SkipCounter, where
+from gaitgraph.data.errors import CONFIDENCE_CLIPPED, DataError, SkipCounter, clip_confidences, where
 from gaitgraph.data.format import sequences_frame, write_dataset
+from gaitgraph.outputs import check_folder_output
 from gaitgraph.skeleton import COCO17
 
 DATA_URL = "https://github.com/tteepe/GaitGraph/releases/download/v0.1/data.zip"
@@ -514,6 +515,9 @@ def read_casia_b(
             counter = SkipCounter(strict=strict)  # start again: the precise pass counts everything itself
             rows = read_rows_precise(path, counter, progress=progress)
         bar.update(2)
+        clipped = clip_confidences(rows.poses)
+        at = np.flatnonzero(clipped)
+        counter.repair(CONFIDENCE_CLIPPED, int(clipped.sum()), [where(path, int(rows.line[i])) for i in at[:3]])
         seqs = group_sequences(rows, counter, test_from=test_from, source=path.name)
         bar.update(1)
     return seqs, counter
@@ -535,6 +539,7 @@ def convert_casia_b(
     """
     if test_from < 1:
         raise ValueError(f"test_from must be a positive subject id, got {test_from}")
+    check_folder_output(output_dir, inputs=[csv_path])  # before the work
     seqs, counter = read_casia_b(csv_path, test_from=test_from, strict=strict, progress=progress)
     if len(seqs.table) == 0:
         raise DataError(f"{csv_path}: no valid rows; nothing to convert. {counter.text()}")
@@ -547,7 +552,7 @@ def convert_casia_b(
         "split": {"train": f"subjects < {test_from}", "test": f"subjects >= {test_from}"},
         "stats": counter.summary(),
     }
-    out = write_dataset(output_dir, seqs.poses, seqs.frames, seqs.table, meta)
+    out = write_dataset(output_dir, seqs.poses, seqs.frames, seqs.table, meta, inputs=[csv_path])
     if progress or counter:
         print(counter.text(), file=sys.stderr)
     return out

@@ -20,12 +20,13 @@ import argparse
 import hashlib
 import os
 import sys
-import tempfile
 import time
 import urllib.error
 import urllib.request
 import zipfile
 from pathlib import Path
+
+from gaitgraph.outputs import atomic_write, write_text
 
 CHUNK = 1 << 20
 
@@ -114,10 +115,10 @@ def download(
     recorded = _read_recorded(dest)
     expected, source = (configured, "configured") if configured else (recorded, f"recorded in {sidecar(dest)}")
 
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".part", dir=dest.parent)
-    os.close(fd)
-    tmp = Path(tmp_name)
-    try:
+    actual = ""
+
+    def fetch(tmp: Path) -> None:
+        nonlocal actual
         for attempt in range(retries + 1):
             try:
                 log(f"downloading {url} -> {dest} (attempt {attempt + 1}/{retries + 1})")
@@ -131,14 +132,13 @@ def download(
                 time.sleep(wait)
         if expected and actual != expected:
             raise ChecksumError(url, expected, actual, source)
-        os.replace(tmp, dest)
-    finally:
-        tmp.unlink(missing_ok=True)
+
+    atomic_write(dest, fetch)
 
     if expected:
         log(f"sha256 {actual} verified ({source})")
     else:
-        sidecar(dest).write_text(f"{actual}  {dest.name}\n")
+        write_text(sidecar(dest), f"{actual}  {dest.name}\n")
         log(
             f"sha256 {actual} recorded in {sidecar(dest)}; later downloads are checked against it. "
             "Put it into the config to pin it."
@@ -155,19 +155,23 @@ def extract_member(archive: str | os.PathLike, member: str, dest: str | os.PathL
             raise DownloadError(
                 f"{archive}: expected exactly one member named {member!r}, found {matches or 'none'}"
             )
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp_name = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".part", dir=dest.parent)
-        try:
-            with os.fdopen(fd, "wb") as out, zf.open(matches[0]) as src:
+
+
+        def extract(tmp: Path) -> None:
+            with open(tmp, "wb") as out, zf.open(matches[0]) as src:
                 for chunk in iter(lambda: src.read(CHUNK), b""):
                     out.write(chunk)
-            os.replace(tmp_name, dest)
-        finally:
-            Path(tmp_name).unlink(missing_ok=True)
-    return dest
+
+        return atomic_write(dest, extract)
 
 
 def main(argv: list[str] | None = None) -> int:
+    from gaitgraph.cli.boundary import guarded
+
+    return guarded("python -m gaitgraph.data.download", _main, argv)
+
+
+def _main(argv: list[str] | None) -> int:
     p = argparse.ArgumentParser(prog="python -m gaitgraph.data.download", description=__doc__.split("\n\n")[0])
     p.add_argument("url")
     p.add_argument("dest")
@@ -178,14 +182,10 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
     if bool(args.extract) != bool(args.to):
         p.error("--extract and --to go together")
-    try:
-        download(args.url, args.dest, sha256=args.sha256, retries=args.retries)
-        if args.extract:
-            extract_member(args.dest, args.extract, args.to)
-            print(f"extracted {args.extract} -> {args.to}")
-    except (DownloadError, ValueError) as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 1
+    download(args.url, args.dest, sha256=args.sha256, retries=args.retries)
+    if args.extract:
+        extract_member(args.dest, args.extract, args.to)
+        print(f"extracted {args.extract} -> {args.to}")
     return 0
 
 

@@ -7,12 +7,18 @@ Readers meet two kinds of bad input:
 * problems confined to one row / frame / sequence (a malformed row, a frame with nobody in it):
   they are skipped and counted by a :class:`SkipCounter`, which prints one summary at the end
   instead of one line per row. With ``strict=True`` the first such skip raises instead.
+* values that can be repaired in place (a confidence outside [0, 1] is clipped into it,
+  :func:`clip_confidences`): counted as repairs, and likewise an error with ``strict=True``.
 """
 
 from __future__ import annotations
 
 import os
 from collections import Counter
+
+import numpy as np
+
+CONFIDENCE_CLIPPED = "confidences outside [0, 1] (clipped)"
 
 
 class DataError(ValueError):
@@ -47,6 +53,8 @@ class SkipCounter:
         # counted but not errors, even in strict mode: repairs that lose nothing (rows sorted back into
         # order) and facts of the published data (frames where the detector found nobody)
         self.fixed: Counter[str] = Counter()
+        # repaired in place (values clipped into range): counted, and errors in strict mode
+        self.repaired: Counter[str] = Counter()
         self.examples: dict[str, list[str]] = {}
         self._max_examples = examples
 
@@ -72,28 +80,54 @@ class SkipCounter:
                 break
             ex.append(e)
 
+    def repair(self, reason: str, n: int, examples: list[str] = ()) -> None:
+        """Record ``n`` values repaired in place (raises :class:`DataError` naming the first place if strict)."""
+        if n <= 0:
+            return
+        if self.strict:
+            at = examples[0] if examples else "(several places)"
+            raise DataError(f"{at}: {reason.split(' (')[0]} (strict mode: nothing is repaired)")
+        self.repaired[reason] += n
+        ex = self.examples.setdefault(reason, [])
+        ex.extend(list(examples)[: max(0, self._max_examples - len(ex))])
+
     def fix(self, reason: str, n: int = 1) -> None:
         """Count a repair or a fact that loses no data (not an error even in strict mode)."""
         if n > 0:
             self.fixed[reason] += n
 
     def __bool__(self) -> bool:
-        return bool(self.counts)
+        """Whether anything was skipped or repaired (worth a summary line)."""
+        return bool(self.counts or self.repaired)
 
     def summary(self) -> dict[str, int]:
         """Counts per reason, skips and repairs together (for ``meta.json``'s ``stats``)."""
-        return dict(sorted((self.counts + self.fixed).items()))
+        return dict(sorted((self.counts + self.fixed + self.repaired).items()))
 
     def text(self, what: str = "rows") -> str:
         """One human-readable paragraph: how many of what were skipped and why, with examples."""
         fixes = ""
+        if self.repaired:
+            fixes += " Repaired: " + ", ".join(
+                f"{n} {reason} (e.g. {'; '.join(self.examples.get(reason, []))})" for reason, n in sorted(self.repaired.items())
+            ) + "."
         if self.fixed:
-            fixes = " Counted (not errors): " + ", ".join(f"{n} {reason}" for reason, n in sorted(self.fixed.items())) + "."
+            fixes += " Counted (not errors): " + ", ".join(f"{n} {reason}" for reason, n in sorted(self.fixed.items())) + "."
         if not self.counts:
-            return f"No {what} skipped." + fixes
+            return f"No {what} skipped." + fixes + (" Use --strict to make repairs errors." if self.repaired else "")
         total = sum(self.counts.values())
         parts = []
         for reason, n in sorted(self.counts.items(), key=lambda kv: -kv[1]):
             ex = "; ".join(self.examples.get(reason, []))
             parts.append(f"{n} {reason} (e.g. {ex})" if ex else f"{n} {reason}")
         return f"Skipped {total} {what}: " + ", ".join(parts) + "." + fixes + " Use --strict to make skips errors."
+
+
+def clip_confidences(poses: np.ndarray) -> np.ndarray:
+    """Clip the confidences ``poses[..., 2]`` into [0, 1] in place; return the number of values clipped
+    per row (shape ``poses.shape[:-2]``). Non-finite values are left alone (their rows are skipped)."""
+    conf = poses[..., 2]
+    out = (conf < 0) | (conf > 1)
+    if out.any():
+        np.clip(conf, 0, 1, out=conf, where=out)
+    return out.sum(axis=-1)

@@ -33,9 +33,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from gaitgraph.data.errors import DataError, SkipCounter
+from gaitgraph.data.errors import CONFIDENCE_CLIPPED, DataError, SkipCounter, clip_confidences
 from gaitgraph.data.format import sequences_frame, write_dataset
 from gaitgraph.data.tracking import GATE, MAX_GAP, select_tracks, track_by_continuity, tracks_from_ids, visible
+from gaitgraph.outputs import check_folder_output
 from gaitgraph.skeleton import COCO17, OPENPOSE18, Skeleton, get_skeleton
 
 # Source layouts: joint names in file order, with the names of gaitgraph.skeleton where they exist.
@@ -158,6 +159,7 @@ class _Reader:
         if not arr.any():
             self.counter.skip("people whose keypoints are all zero", where)
             return
+        self.counter.repair(CONFIDENCE_CLIPPED, int(clip_confidences(arr.reshape(-1, 3)).sum()), [where])
         pose = remap(arr.reshape(1, -1, 3), layout, self.target)[0]
         if not visible(pose).any():
             self.counter.skip(f"people with no {self.target.name} joint detected", where)
@@ -187,9 +189,9 @@ def _track_id(value):
 
 def read_alphapose(path: Path, reader: _Reader) -> None:
     try:
-        data = json.loads(Path(path).read_text())
-    except json.JSONDecodeError as e:
-        raise DataError(f"{path}: not valid JSON ({e})") from None
+        data = json.loads(Path(path).read_bytes())  # UTF-8/16/32 as JSON allows
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        raise DataError(f"{path}: not valid JSON ({_reason(e)}); give AlphaPose's alphapose-results.json") from None
     hint = ""
     if isinstance(data, dict):
         if "people" in data:
@@ -233,9 +235,9 @@ def read_openpose(path: Path, reader: _Reader, progress: bool = False) -> None:
         files = tqdm(files, desc="read", unit="file")
     for n, file in enumerate(files):
         try:
-            data = json.loads(file.read_text())
-        except json.JSONDecodeError as e:
-            reader.counter.skip("files that are not valid JSON", f"{file} ({e})")
+            data = json.loads(file.read_bytes())  # UTF-8/16/32 as JSON allows
+        except (json.JSONDecodeError, UnicodeDecodeError) as e:
+            reader.counter.skip("files that are not valid JSON", f"{file} ({_reason(e)})")
             continue
         if not isinstance(data, dict) or not isinstance(data.get("people"), list):
             got = f"keys {', '.join(list(data)[:6])}" if isinstance(data, dict) else f"a {type(data).__name__}"
@@ -264,7 +266,21 @@ def read_csv_poses(path: Path, reader: _Reader) -> dict[str, dict]:
     """CASIA-B layout CSV; returns the labels found in CASIA-B-style folder names, per video."""
     expected = ["image_name"] + [f"{j}_{c}" for j in COCO17.joints for c in ("x", "y", "conf")]
     labels = {}
-    with open(path, newline="") as f:
+    try:
+        return _read_csv_rows(path, reader, expected, labels)
+    except UnicodeDecodeError as e:
+        raise DataError(f"{path}: not UTF-8 text ({_reason(e)}); save the CSV as UTF-8") from None
+
+
+def _reason(e: ValueError) -> str:
+    """The short reason of a JSON or text decoding error."""
+    if isinstance(e, UnicodeDecodeError):
+        return f"byte 0x{e.object[e.start]:02x} at offset {e.start} is not {e.encoding}"
+    return str(e)
+
+
+def _read_csv_rows(path: Path, reader: _Reader, expected: list[str], labels: dict) -> dict[str, dict]:
+    with open(path, newline="", encoding="utf-8-sig") as f:
         rows = csv.reader(f)
         header = [c.strip().lstrip("\ufeff") for c in next(rows, [])]
         if header != expected:
@@ -308,7 +324,7 @@ def read_labels(path: Path) -> pd.DataFrame:
     try:
         table = pd.read_csv(path, dtype=str, keep_default_na=False)
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as e:
-        raise DataError(f"{path}: not a readable CSV labels table ({e})") from None
+        raise DataError(f"{path}: not a readable CSV labels table ({_reason(e)})") from None
     table.columns = [c.strip() for c in table.columns]
     unknown = sorted(set(table.columns) - set(LABEL_COLUMNS))
     if unknown or "subject" not in table.columns or not ({"track", "source"} & set(table.columns)):
@@ -383,6 +399,7 @@ def import_poses(kind: str, input: str | os.PathLike, output: str | os.PathLike,
     input, target = Path(input), get_skeleton(skeleton or DEFAULT_SKELETON[kind])
     if not input.exists():
         raise FileNotFoundError(f"{input}: no such file or folder")
+    check_folder_output(output, inputs=[input, labels])  # before the work
     table = read_labels(Path(labels)) if labels is not None else None
     counter = SkipCounter(strict=strict)
     reader = _Reader(kind, layout, target, counter)
@@ -450,5 +467,6 @@ def import_poses(kind: str, input: str | os.PathLike, output: str | os.PathLike,
         "stats": {"people_read": reader.people, "videos": len(reader.videos), "tracking": " + ".join(sorted(modes)),
                   "tracks_found": found, "tracks_kept": len(sequences), **counter.summary()},
     }
-    path = write_dataset(output, np.concatenate(kept_poses), np.concatenate(kept_frames), sequences, meta)
+    path = write_dataset(output, np.concatenate(kept_poses), np.concatenate(kept_frames), sequences, meta,
+                         kind="imported dataset", inputs=[input, labels])
     return ImportResult(path, meta, sequences, counter)

@@ -63,7 +63,9 @@ def normalize_dataset(
     unnoticed).
     """
     from gaitgraph.data.format import load_dataset, write_dataset
+    from gaitgraph.outputs import check_folder_output
 
+    check_folder_output(output_dir, inputs=[input_dir])  # before the work
     if mode not in MODES:
         raise ValueError(f"unknown normalization mode {mode!r}; choose one of {', '.join(MODES)}")
     if params:
@@ -107,7 +109,7 @@ def normalize_dataset(
     meta = {k: v for k, v in ds.meta.items() if k not in _FORMAT_KEYS}
     meta["normalization"] = record
     meta["normalized_from"] = str(ds.path)
-    return write_dataset(output_dir, poses, frames, ds.sequences, meta)
+    return write_dataset(output_dir, poses, frames, ds.sequences, meta, kind="normalized dataset", inputs=[input_dir])
 
 
 def missing_joints(poses: np.ndarray) -> np.ndarray:

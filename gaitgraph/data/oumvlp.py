@@ -33,8 +33,9 @@ from pathlib import Path
 
 import numpy as np
 
-from gaitgraph.data.errors import DataError, SkipCounter, where
+from gaitgraph.data.errors import CONFIDENCE_CLIPPED, DataError, SkipCounter, clip_confidences, where
 from gaitgraph.data.parallel import map_folders
+from gaitgraph.outputs import check_folder_output
 
 OUMVLP_URL = "http://www.am.sanken.osaka-u.ac.jp/BiometricDB/GaitLPPose.html"
 KEYPOINT_SOURCES = ("openpose", "alphapose")
@@ -77,14 +78,16 @@ def id_list_message(path: Path, problem: str) -> str:
 
 
 def read_id_list(path: str | os.PathLike) -> tuple[set[int], set[int]]:
-    """Read the train and test subject ids (first two columns after the preamble; blank cells allowed).
+    """Read the train and test subject ids: exactly two columns after the preamble (blank cells allowed).
 
-    The preamble is every line before the first one whose first two cells are integers or blank
-    (with at least one integer). After it, a cell that is neither is an error naming its line.
+    The preamble (the official file has 5 lines, then a header row) is every line before the first
+    one whose first two cells are integers or blank (with at least one integer). After it, a cell
+    that is neither, a non-blank third column, a file with one column only, an empty train or test
+    list, or a subject in both lists is an error naming the line.
     """
     path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(id_list_message(path, "file not found"))
+    if path.is_dir() or not path.exists():
+        raise FileNotFoundError(id_list_message(path, "a folder, not the file" if path.is_dir() else "file not found"))
     train: set[int] = set()
     test: set[int] = set()
     started = False
@@ -101,12 +104,20 @@ def read_id_list(path: str | os.PathLike) -> tuple[set[int], set[int]]:
             if not any(c.strip() for c in row):
                 continue  # blank line
             raise DataError(id_list_message(path, f"line {lineno}: expected two integer columns (train, test), got {row[:2]}"))
+        extra = [c for c in row[2:] if c.strip()]
+        if extra:
+            raise DataError(id_list_message(path, f"line {lineno}: {len(row)} columns, expected exactly two (train ids, "
+                                                  f"test ids); the third holds {extra[0].strip()!r}"))
         if ints[0] is not None:
             train.add(ints[0])
         if ints[1] is not None:
             test.add(ints[1])
     if not started:
         raise DataError(id_list_message(path, "no rows of subject ids found (expected two integer columns: train, test)"))
+    for name, ids in (("train", train), ("test", test)):
+        if not ids:
+            raise DataError(id_list_message(path, f"no {name} subject ids (expected two columns: train ids, test ids; "
+                                                  f"the {name} column is {'missing' if name == 'test' else 'empty'})"))
     both = train & test
     if both:
         raise DataError(id_list_message(path, f"{len(both)} subjects are in both train and test, e.g. {min(both)}"))
@@ -224,6 +235,7 @@ class SequenceResult:
     frames: np.ndarray  # int32 (T,)
     skips: list[tuple[str, str]] = field(default_factory=list)  # (reason, where)
     notes: dict[str, int] = field(default_factory=dict)  # counted, not errors
+    clipped: list[tuple[str, int]] = field(default_factory=list)  # (file, confidences clipped into [0, 1])
 
 
 def read_sequence(folder: str | os.PathLike, person: str = "track") -> SequenceResult:
@@ -231,6 +243,7 @@ def read_sequence(folder: str | os.PathLike, person: str = "track") -> SequenceR
     (``person``: ``track`` = ours, ``first`` = the original's ``people[0]``)."""
     folder = Path(folder)
     skips: list[tuple[str, str]] = []
+    clipped: list[tuple[str, int]] = []  # (file, confidences clipped into [0, 1])
     notes = {NO_PEOPLE: 0, SEVERAL_PEOPLE: 0, NOT_FIRST: 0}
     numbered = []
     for p in folder.iterdir():
@@ -252,6 +265,9 @@ def read_sequence(folder: str | os.PathLike, person: str = "track") -> SequenceR
         except _FrameError as e:
             skips.append((e.reason, where(p, detail=e.detail)))
             continue
+        n_clipped = int(clip_confidences(people).sum())
+        if n_clipped:
+            clipped.append((str(p), n_clipped))
         last = num
         if len(people) == 0:
             notes[NO_PEOPLE] += 1
@@ -271,7 +287,7 @@ def read_sequence(folder: str | os.PathLike, person: str = "track") -> SequenceR
             previous = people[k]
         chosen.append(people[k])
     poses = np.stack(chosen) if chosen else np.zeros((0, NUM_JOINTS, 3), np.float32)
-    return SequenceResult(poses=poses, frames=np.array(frames, dtype=np.int32), skips=skips, notes=notes)
+    return SequenceResult(poses=poses, frames=np.array(frames, dtype=np.int32), skips=skips, notes=notes, clipped=clipped)
 
 
 # -------------------------------------------------------------------------------------- the tree
@@ -331,6 +347,7 @@ def convert_oumvlp(
     if person not in PERSON_CHOICES:
         raise ValueError(f"person must be one of {', '.join(PERSON_CHOICES)}, got {person!r}")
     root = Path(root)
+    check_folder_output(output_dir, inputs=[root, id_list])  # before the work
     counter = SkipCounter(strict=strict)
     sequences = find_sequences(root, keypoints, counter)
     train, test = read_id_list(id_list)
@@ -342,6 +359,8 @@ def convert_oumvlp(
     for (subject, view, seq, folder), res in zip(sequences, results):
         for reason, at in res.skips:
             counter.skip(reason, at)
+        for at, n in res.clipped:
+            counter.repair(CONFIDENCE_CLIPPED, n, [at])
         for k, v in res.notes.items():
             notes[k] += v
         if subject in train:
@@ -373,7 +392,7 @@ def convert_oumvlp(
         "person_selection": PERSON_SELECTION[person],
         "stats": counter.summary(),
     }
-    out = write_dataset(output_dir, np.concatenate(poses), np.concatenate(frames), table, meta)
+    out = write_dataset(output_dir, np.concatenate(poses), np.concatenate(frames), table, meta, inputs=[root, id_list])
     if progress or counter:
         print(counter.text("frames/sequences"), file=sys.stderr)
     return out

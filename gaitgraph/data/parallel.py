@@ -12,6 +12,8 @@ import sys
 from concurrent.futures import ProcessPoolExecutor
 from multiprocessing import get_context
 
+from gaitgraph.runtime import die_with_parent
+
 POOL_MIN_SEQUENCES = 1000
 
 
@@ -32,8 +34,10 @@ def map_folders(read, folders: list, workers: int | None, progress: bool, desc: 
                 yield read(folder)
                 bar.update()
             return
-        # spawn, not fork: the parent may hold torch threads; the reader modules are light to import
-        pool = ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn"))
+        # spawn, not fork: the parent may hold torch threads; the reader modules are light to import.
+        # Workers die with this process (kill -9 included): they must not read on for nobody.
+        pool = ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn"),
+                                   initializer=die_with_parent, initargs=(os.getpid(),))
         try:
             for res in pool.map(read, folders, chunksize=16):
                 yield res

@@ -21,15 +21,14 @@ so the same seed gives byte-identical files. Outputs are written atomically (tem
 from __future__ import annotations
 
 import os
-import shutil
 import sys
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from gaitgraph.data import walker
+from gaitgraph.outputs import OutputError, atomic_write, check_file_output, folder_output
 from gaitgraph.skeleton import COCO17, OPENPOSE18, Skeleton
 
 CASIA_VIEWS = tuple(range(0, 181, 18))
@@ -219,9 +218,14 @@ def synthesize_casia_b(output: str | os.PathLike, *, subjects: int = 24, seed: i
     header = "image_name," + ",".join(f"{j}_{c}" for j in COCO17.joints for c in ("x", "y", "conf")) + "\n"
     fmt = ",".join(["%.5f,%.5f,%.7f"] * COCO17.num_joints)  # ~ 10 characters per value, as in the real file
     keys = [(c, q, v) for c, q in CASIA_WALKS for v in CASIA_VIEWS]  # sorted as the file names are
-    tmp = output.with_name(f".{output.name}.tmp-{os.getpid()}")
-    output.parent.mkdir(parents=True, exist_ok=True)
-    try:
+    check_file_output(output)
+    if output.is_file():  # replace an earlier pose CSV, never another file of the user's
+        with open(output, "rb") as f:
+            if not f.readline().startswith(header.split(",", 1)[0].encode()):
+                raise OutputError(f"--output {output} exists and is not a pose CSV (no image_name header); "
+                                  "choose a new file name")
+
+    def write(tmp: Path) -> None:
         with open(tmp, "w", newline="\n") as fh, _bar(subjects, progress, f"synthesize {output.name}") as bar:
             fh.write(header)
             for sid in casia_b_subject_ids(subjects):
@@ -238,10 +242,8 @@ def synthesize_casia_b(output: str | os.PathLike, *, subjects: int = 24, seed: i
                         for s, n, p in zip(sim["seq"][keep].tolist(), number[keep].tolist(), poses[keep].tolist())]
                 fh.write("\n".join(rows) + "\n")
                 bar.update()
-        os.replace(tmp, output)
-    finally:
-        tmp.unlink(missing_ok=True)
-    return output
+
+    return atomic_write(output, write)
 
 
 # ------------------------------------------------------------------------------------- OUMVLP-Pose
@@ -326,36 +328,16 @@ def synthesize_oumvlp(output: str | os.PathLike, *, subjects: int = 24, seed: in
     root = Path(output)
     train, test = oumvlp_subject_ids(subjects, seed)
     keys = [("nm", q, v) for v in OUMVLP_VIEWS for q in (0, 1)]  # folder order VVV_QQ
-    with building_tree(root) as tmp, _bar(subjects, progress, f"synthesize {root.name}") as bar:
-        for sid in sorted(train + test):
-            _write_oumvlp_subject(tmp, sid, keys, seed, frames, multi_person)
-            bar.update()
+    with folder_output(root, "synthetic OUMVLP-Pose tree") as tmp:
+        with _bar(subjects, progress, f"synthesize {root.name}") as bar:
+            for sid in sorted(train + test):
+                _write_oumvlp_subject(tmp, sid, keys, seed, frames, multi_person)
+                bar.update()
         rows = [",".join(str(ids[i]) if i < len(ids) else "" for ids in (train, test))
                 for i in range(max(len(train), len(test)))]
         lines = [line.format(seed=seed) for line in _ID_LIST_PREAMBLE] + ["train,test"] + rows
         (tmp / "ID_list.csv").write_text("\n".join(lines) + "\n")
     return root
-
-
-@contextmanager
-def building_tree(root: Path):
-    """Yield a hidden temporary sibling of ``root`` to fill; when the block succeeds it replaces ``root``
-    as a whole, otherwise it is removed and ``root`` stays as it was."""
-    root.parent.mkdir(parents=True, exist_ok=True)
-    tmp = root.with_name(f".{root.name}.tmp-{os.getpid()}")
-    shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir()
-    try:
-        yield tmp
-        if root.exists():
-            old = root.with_name(f".{root.name}.old-{os.getpid()}")
-            root.rename(old)
-            tmp.rename(root)
-            shutil.rmtree(old)
-        else:
-            tmp.rename(root)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def _write_oumvlp_subject(tmp: Path, sid: int, keys: list[tuple[str, int, int]], seed: int,

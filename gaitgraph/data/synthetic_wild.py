@@ -27,7 +27,8 @@ from pathlib import Path
 import numpy as np
 
 from gaitgraph.data import walker
-from gaitgraph.data.synthetic import HRNET, _bar, _inside, _simulate, building_tree, detect
+from gaitgraph.data.synthetic import HRNET, _bar, _inside, _simulate, detect
+from gaitgraph.outputs import folder_output
 from gaitgraph.skeleton import COCO17
 
 GAIT3D_CAMERA = walker.Camera(width=1920, height=1080, focal=1100.0, distance=9.0, cam_height=1.0)
@@ -94,7 +95,7 @@ def synthesize_gait3d(output: str | os.PathLike, *, subjects: int = 24, seed: in
     ids = sorted(int(i) for i in rng.choice(4000, size=subjects, replace=False))
     test = sorted(int(i) for i in rng.choice(ids, size=max(1, round(0.4 * subjects)), replace=False))
     probes = []
-    with building_tree(root) as tmp, _bar(subjects, progress, f"synthesize {root.name}") as bar:
+    with folder_output(root, "synthetic Gait3D tree") as tmp, _bar(subjects, progress, f"synthesize {root.name}") as bar:
         for sid in ids:
             srng = np.random.default_rng([seed, _TAG["gait3d"], sid + 1])
             n = int(srng.integers(max(2, sequences[0]), sequences[1] + 1))
@@ -144,7 +145,7 @@ def synthesize_grew(output: str | os.PathLike, *, subjects: int = 40, seed: int 
     n_train = subjects // 2
     plan = [("train", s) for s in range(1, n_train + 1)] + [("test", s) for s in range(1, subjects - n_train + 1)]
     truth = []
-    with building_tree(root) as tmp, _bar(subjects, progress, f"synthesize {root.name}") as bar:
+    with folder_output(root, "synthetic GREW tree") as tmp, _bar(subjects, progress, f"synthesize {root.name}") as bar:
         for part, sid in plan:
             srng = np.random.default_rng([seed, _TAG["grew"], part == "test", sid])
             n = int(srng.integers(train_sequences[0], train_sequences[1] + 1)) if part == "train" else 2 + int(srng.integers(1, 3))

@@ -19,7 +19,8 @@ import torch
 from gaitgraph.data.format import load_dataset
 from gaitgraph.environment import describe
 from gaitgraph.evaluation.protocols import DATASETS, evaluate
-from gaitgraph.evaluation.tables import write_json_atomic, write_tables
+from gaitgraph.evaluation.tables import write_tables
+from gaitgraph.outputs import write_json
 
 
 class EvaluationError(ValueError):
@@ -135,6 +136,6 @@ def evaluate_checkpoint(
         **result,
     }
     output_json = Path(output_json)
-    write_json_atomic(output_json, metrics)
+    write_json(output_json, metrics)
     write_tables(metrics, output_json.with_suffix(".md"), output_json.with_suffix(".tex"))
     return metrics

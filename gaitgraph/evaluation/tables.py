@@ -1,4 +1,4 @@
-"""Markdown and LaTeX tables of one evaluation's ``metrics.json``, plus the atomic writers.
+"""Markdown and LaTeX tables of one evaluation's ``metrics.json``.
 
 CASIA-B: per convention one table, rows NM#5-6 / BG#1-2 / CL#1-2, columns the probe views and their
 mean (rank-1 %, 1 decimal), as the GaitGraph2 script prints it. OUMVLP-Pose: per convention the
@@ -8,35 +8,17 @@ Every table is labelled with its convention and the convention's protocol descri
 
 from __future__ import annotations
 
-import json
 import os
-import tempfile
 from pathlib import Path
+
+from gaitgraph.outputs import write_json, write_text
 
 DASH = "–"  # shown for a null cell (excluded, or no sequence)
 
 
-# ---------------------------------------------------------------- atomic writes
-
-
-def write_text_atomic(path: str | os.PathLike, text: str) -> Path:
-    """Write ``text`` to a temporary sibling, then rename it over ``path`` (never half-written)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.tmp-", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
-
-
-def write_json_atomic(path: str | os.PathLike, data) -> Path:
-    """Strict JSON (a NaN is an error, not an invalid file), indented, written atomically."""
-    return write_text_atomic(path, json.dumps(data, indent=2, allow_nan=False) + "\n")
+# atomic writes live in gaitgraph.outputs (these names are kept for the modules that import them here)
+write_text_atomic = write_text
+write_json_atomic = write_json
 
 
 # ---------------------------------------------------------------- formatting helpers

@@ -220,6 +220,12 @@ def build_ablation_table(metrics_files, out_md, out_tex, out_json=None, *, rows=
 
 
 def main(argv=None) -> int:
+    from gaitgraph.cli.boundary import guarded
+
+    return guarded("python -m gaitgraph.paper.ablation", _main, argv, subcommands=("evaluate",))
+
+
+def _main(argv) -> int:
     p = argparse.ArgumentParser(prog="python -m gaitgraph.paper.ablation")
     sub = p.add_subparsers(dest="command", required=True)
     e = sub.add_parser("evaluate", help="evaluate one ablation row's checkpoint")
@@ -232,6 +238,9 @@ def main(argv=None) -> int:
     e.add_argument("--test-shuffle", action="store_true")
     e.add_argument("--device", default=None)
     args = p.parse_args(argv)
+    from gaitgraph.outputs import check_file_output
+
+    check_file_output(args.output, inputs=[args.checkpoint, args.data])  # before the embedding work
     m = evaluate_row(args.checkpoint, args.data, args.output, row=args.row, seed=args.seed, tta=args.tta,
                      test_shuffle=args.test_shuffle, shuffle_seed=args.seed or 0, device=args.device)
     first = next(iter(m["conventions"].values()))

@@ -17,7 +17,8 @@ import numpy as np
 
 from gaitgraph.environment import summary_line
 from gaitgraph.evaluation.selection import label as test_set_label
-from gaitgraph.evaluation.tables import latex_escape, markdown_table, write_json_atomic, write_text_atomic
+from gaitgraph.evaluation.tables import latex_escape, markdown_table
+from gaitgraph.outputs import write_json, write_text
 from gaitgraph.paper.published import Published, as_dict, published
 
 DASH = "–"
@@ -412,9 +413,9 @@ def build_paper_tables(metrics_files, out_md, out_tex, out_json, *, title: str |
                  for m in runs],
         "environments": environments,
     }
-    write_text_atomic(out_md, "\n".join(md))
-    write_text_atomic(out_tex, "\n".join(tex) + "\n")
-    write_json_atomic(out_json, summary)
+    write_text(out_md, "\n".join(md))
+    write_text(out_tex, "\n".join(tex) + "\n")
+    write_json(out_json, summary)
     return summary
 
 
@@ -436,18 +437,23 @@ def _run_order(m: dict):
 
 def main(argv=None) -> int:
     """``python -m gaitgraph.paper.tables OUT_DIR metrics.json...``: writes tables.md, tables.tex, metrics.json."""
+    from gaitgraph.cli.boundary import guarded
+
+    return guarded("python -m gaitgraph.paper.tables", _main, argv)
+
+
+def _main(args: list[str]) -> int:
     import sys
 
-    args = list(sys.argv[1:] if argv is None else argv)
     if len(args) < 2:
         print("usage: python -m gaitgraph.paper.tables OUT_DIR METRICS_JSON...", file=sys.stderr)
         return 2
+    from gaitgraph.outputs import check_file_output
+
     out = Path(args[0])
-    try:
-        build_paper_tables(args[1:], out / "tables.md", out / "tables.tex", out / "metrics.json")
-    except ValueError as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 2
+    for name in ("tables.md", "tables.tex", "metrics.json"):
+        check_file_output(out / name, inputs=args[1:])
+    build_paper_tables(args[1:], out / "tables.md", out / "tables.tex", out / "metrics.json")
     return 0
 
 

@@ -14,6 +14,8 @@ import pytorch_lightning as pl
 from pytorch_lightning.callbacks import ModelCheckpoint
 from pytorch_lightning.callbacks import StochasticWeightAveraging as _SWA
 
+from gaitgraph.outputs import atomic_write, remove_stale_in, temporary_sibling, write_json
+
 HISTORY_COLUMNS = ("epoch", "step", "train_loss", "lr", "val_loss", "val_rank1")
 
 
@@ -55,10 +57,8 @@ class HistoryWriter(pl.Callback):
             "val_loss": get("val_loss") if validated else None,
             "val_rank1": get("val_rank1") if validated else None,
         })
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.path.with_suffix(".csv.tmp")
-        pd.DataFrame(self.rows, columns=list(HISTORY_COLUMNS)).to_csv(tmp, index=False)
-        tmp.replace(self.path)
+        table = pd.DataFrame(self.rows, columns=list(HISTORY_COLUMNS))
+        atomic_write(self.path, lambda tmp: table.to_csv(tmp, index=False))
 
 
 class EnvironmentRecorder(pl.Callback):
@@ -82,10 +82,7 @@ class EnvironmentRecorder(pl.Callback):
             doc.setdefault("resumed", []).append(self.record)
         else:
             doc = dict(self.record)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.path.with_suffix(".json.tmp")
-        tmp.write_text(json.dumps(doc, indent=1) + "\n")
-        tmp.replace(self.path)
+        write_json(self.path, doc, indent=1, allow_nan=True)
 
     def on_save_checkpoint(self, trainer, pl_module, checkpoint: dict) -> None:
         if self.record is not None:
@@ -109,14 +106,19 @@ class StochasticWeightAveraging(_SWA):
 
 
 class AtomicCheckpoint(ModelCheckpoint):
-    """``ModelCheckpoint`` whose files appear atomically (written to ``*.part``, then renamed).
+    """``ModelCheckpoint`` whose files appear atomically (written to a hidden temporary, then renamed).
 
     A run killed while saving keeps its previous complete ``last.ckpt``, so auto-resume never meets a
     truncated file.
     """
 
+    def setup(self, trainer, pl_module, stage: str) -> None:
+        super().setup(trainer, pl_module, stage)
+        if trainer.is_global_zero and self.dirpath and Path(self.dirpath).is_dir():
+            remove_stale_in(self.dirpath)  # what runs killed while saving left behind
+
     def _save_checkpoint(self, trainer, filepath: str) -> None:
-        part = f"{filepath}.part"
+        part = temporary_sibling(filepath)  # only global rank zero writes it
         trainer.save_checkpoint(part, self.save_weights_only)
         if trainer.is_global_zero:
             os.replace(part, filepath)

@@ -101,6 +101,27 @@ class _Collate:
         return {"poses": poses, "subject": torch.from_numpy(self.subjects[rows]), "row": torch.from_numpy(rows)}
 
 
+def find_dataset_dir(data_path: str | Path, keypoints: str | None = None) -> Path:
+    """``data_path`` itself, or its ``keypoints`` subfolder, whichever holds a converted dataset."""
+    root = Path(data_path)
+    if (root / "meta.json").is_file():
+        return root
+    if keypoints and (root / keypoints / "meta.json").is_file():
+        return root / keypoints
+    subdirs = sorted(p.name for p in root.glob("*") if (p / "meta.json").is_file()) if root.is_dir() else []
+    hint = f"; it holds datasets for keypoints: {', '.join(subdirs)} (choose with --data.keypoints)" if subdirs else ""
+    raise FileNotFoundError(f"{root}: no converted dataset (meta.json) here" + hint)
+
+
+def open_dataset(data_path: str | Path, keypoints: str | None = None):
+    """The dataset of :func:`find_dataset_dir`, checked (``load_dataset``) and of the ``keypoints`` asked for."""
+    ds = load_dataset(find_dataset_dir(data_path, keypoints))
+    meta_kp = ds.meta.get("keypoints")
+    if keypoints and meta_kp and meta_kp != keypoints:
+        raise ValueError(f"{ds.path}: dataset has keypoints {meta_kp!r} but --data.keypoints is {keypoints!r}")
+    return ds
+
+
 class PoseDataModule(pl.LightningDataModule):
     def __init__(
         self,
@@ -193,25 +214,12 @@ class PoseDataModule(pl.LightningDataModule):
     @property
     def dataset_dir(self) -> Path:
         """The converted dataset directory, resolved with ``keypoints``."""
-        root = Path(self.data_path)
-        if (root / "meta.json").is_file():
-            return root
-        if self.keypoints and (root / self.keypoints / "meta.json").is_file():
-            return root / self.keypoints
-        subdirs = sorted(p.name for p in root.glob("*") if (p / "meta.json").is_file()) if root.is_dir() else []
-        hint = f"; it holds datasets for keypoints: {', '.join(subdirs)} (choose with --data.keypoints)" if subdirs else ""
-        raise FileNotFoundError(f"{root}: no converted dataset (meta.json) here" + hint)
+        return find_dataset_dir(self.data_path, self.keypoints)
 
     @property
     def dataset(self):
         if self._dataset is None:
-            ds = load_dataset(self.dataset_dir)
-            meta_kp = ds.meta.get("keypoints")
-            if self.keypoints and meta_kp and meta_kp != self.keypoints:
-                raise ValueError(
-                    f"{ds.path}: dataset has keypoints {meta_kp!r} but --data.keypoints is {self.keypoints!r}"
-                )
-            self._dataset = ds
+            self._dataset = open_dataset(self.data_path, self.keypoints)
         return self._dataset
 
     @property

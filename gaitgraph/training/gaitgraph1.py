@@ -332,9 +332,15 @@ def cli(args=None, run: bool = True):
 
 
 def main(args=None) -> int:
-    keep_freed_memory()  # as `gaitgraph fit` (gaitgraph/runtime.py)
-    cli(args)
-    return 0
+    from gaitgraph.cli.boundary import guarded
+
+    def body(argv):
+        from gaitgraph.cli.main import run_cli
+
+        keep_freed_memory()  # as `gaitgraph fit` (gaitgraph/runtime.py)
+        run_cli(cli, argv)
+
+    return guarded("python -m gaitgraph.training.gaitgraph1", body, args, subcommands=("fit", "validate", "test", "predict"))
 
 
 if __name__ == "__main__":

@@ -20,7 +20,6 @@ keep the original names (``backend_name``, ``embedding_layer_size``, ``multi_inp
 
 from __future__ import annotations
 
-import json
 import math
 from pathlib import Path
 from typing import Literal
@@ -33,6 +32,7 @@ from pytorch_lightning.utilities import rank_zero_info
 
 from gaitgraph.environment import describe
 from gaitgraph.models import create_model
+from gaitgraph.outputs import atomic_write, write_json
 from gaitgraph.skeleton import get_skeleton
 from gaitgraph.training.losses import contrastive_val_loss, supcon_loss
 from gaitgraph.transforms.features import build_input
@@ -251,9 +251,7 @@ class GaitGraph2(pl.LightningModule):
                 "test_set": dm.test_set_record() if hasattr(dm, "test_set_record") else None,
                 "environment": describe(), **result,
             }
-            path = Path(self.hparams.metrics_path)
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(json.dumps(doc, indent=1) + "\n")
+            write_json(self.hparams.metrics_path, doc, indent=1, allow_nan=True)
 
     def on_predict_epoch_start(self) -> None:
         self._outputs = []
@@ -284,14 +282,14 @@ class GaitGraph2(pl.LightningModule):
 def write_embeddings(path: str | Path, emb: np.ndarray, table: pd.DataFrame, sequence_length: int) -> Path:
     """Embeddings + sequence table: ``.npz`` (``embeddings`` + one array per column) or ``.parquet``."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     if path.suffix == ".parquet":
         df = table.copy()
         df["embedding"] = list(emb.astype(np.float32))
-        df.to_parquet(path, index=False)
+        atomic_write(path, lambda tmp: df.to_parquet(tmp, index=False))
     else:
         # text columns as fixed-width unicode arrays, so np.load works without pickle
         cols = {c: (np.asarray(table[c].astype(str).tolist(), dtype=str) if not pd.api.types.is_numeric_dtype(table[c].dtype)
                     else table[c].to_numpy()) for c in table.columns}
-        np.savez(path, embeddings=emb.astype(np.float32), sequence_length=sequence_length, **cols)
+        npz = path if path.suffix == ".npz" else path.with_name(path.name + ".npz")  # where np.savez puts it
+        atomic_write(npz, lambda tmp: np.savez(tmp, embeddings=emb.astype(np.float32), sequence_length=sequence_length, **cols))
     return path

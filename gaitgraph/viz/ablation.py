@@ -67,10 +67,18 @@ def plot_ablation(summary: dict, out: str | os.PathLike) -> tuple[Path, Path]:
 
 
 def main(argv=None) -> int:
-    argv = sys.argv[1:] if argv is None else argv
+    from gaitgraph.cli.boundary import guarded
+
+    return guarded("python -m gaitgraph.viz.ablation", _main, argv)
+
+
+def _main(argv: list[str]) -> int:
     if len(argv) != 2:
         print("usage: python -m gaitgraph.viz.ablation SUMMARY.json OUT.png", file=sys.stderr)
         return 2
+    from gaitgraph.outputs import check_file_output
+
+    check_file_output(argv[1], inputs=[argv[0]])
     plot_ablation(json.loads(Path(argv[0]).read_text()), argv[1])
     return 0
 

@@ -22,7 +22,8 @@ from matplotlib.lines import Line2D
 
 from gaitgraph.data.errors import DataError
 from gaitgraph.skeleton import Skeleton, get_skeleton
-from gaitgraph.viz.style import ACTIVATION_CMAP, color, new_figure, temporary_sibling
+from gaitgraph.outputs import atomic_write
+from gaitgraph.viz.style import ACTIVATION_CMAP, color, new_figure
 
 MIN_CONFIDENCE = 0.025  # the original's threshold for drawing a bone
 BONE_COLOR = (0.1, 0.1, 0.1)
@@ -150,14 +151,15 @@ def write_skeleton_gif(
     frame = _make_figure(half, values is not None, _side_colors(skel))
 
     out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
     if png_dir is not None:
         png_dir = Path(png_dir)
         png_dir.mkdir(parents=True, exist_ok=True)
-    tmp = temporary_sibling(out.with_suffix(".gif"))
-    writer = PillowWriter(fps=fps)
-    try:
-        writer.setup(frame.fig, tmp, dpi=100)
+
+    def write(tmp: Path) -> None:
+        # Pillow picks the format by extension: write under .gif whatever out is called
+        gif = tmp if tmp.suffix.lower() == ".gif" else tmp.with_name(tmp.name + ".gif")
+        writer = PillowWriter(fps=fps)
+        writer.setup(frame.fig, gif, dpi=100)
         for t in range(t_len):
             ok = valid[t]
             both = ok[bones[:, 0]] & ok[bones[:, 1]]
@@ -179,11 +181,10 @@ def write_skeleton_gif(
                 # the layout does not change between frames: freeze it after the first one (speed)
                 frame.fig.set_layout_engine("none")
         writer.finish()
-        os.replace(tmp, out)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    return out
+        if gif != tmp:
+            os.replace(gif, tmp)
+
+    return atomic_write(out, write)
 
 
 def sequence_label(row) -> str:

@@ -8,12 +8,13 @@ so drawing works headless whatever backend is configured and nothing leaks betwe
 from __future__ import annotations
 
 import os
-import uuid
 from pathlib import Path
 
 import matplotlib as mpl
 import seaborn as sns
 from matplotlib.figure import Figure
+
+from gaitgraph.outputs import atomic_write
 
 DPI = 150  # PNG resolution; the PDF is vector
 PALETTE = sns.color_palette("colorblind")  # Okabe-Ito-like, safe for the common colour-vision deficiencies
@@ -68,23 +69,8 @@ def save_figure(fig: Figure, out: str | os.PathLike) -> tuple[Path, Path]:
     pdf = png.with_suffix(".pdf")
     png.parent.mkdir(parents=True, exist_ok=True)
     for path, fmt in ((png, "png"), (pdf, "pdf")):
-        tmp = temporary_sibling(path)
-        try:
-            fig.savefig(tmp, format=fmt, dpi=DPI, metadata=_metadata(fmt))
-            os.replace(tmp, path)
-        except BaseException:
-            tmp.unlink(missing_ok=True)
-            raise
+        atomic_write(path, lambda tmp, fmt=fmt: fig.savefig(tmp, format=fmt, dpi=DPI, metadata=_metadata(fmt)))
     return png, pdf
-
-
-def temporary_sibling(path: Path) -> Path:
-    """A unique hidden name beside ``path`` with the same suffix, for write-then-rename.
-
-    Plain ``open`` (not ``mkstemp``, whose files are private 0600) so the result gets the usual
-    permissions of the user's umask.
-    """
-    return path.parent / f".{path.stem}.{os.getpid()}-{uuid.uuid4().hex[:8]}.tmp{path.suffix}"
 
 
 def _metadata(fmt: str) -> dict:

@@ -1,0 +1,185 @@
+"""Validate a configuration mapping against a JSON schema, with messages that name the file, key and line.
+
+The workflow (``rules/common.smk``) calls :func:`validate_config` instead of Snakemake's bare
+``snakemake.utils.validate``, whose error on an unknown top-level key prints the whole schema (300+
+lines). This module knows nothing of Snakemake: it takes the merged config, the schema and the YAML
+files the config came from (lowest precedence first) and raises :class:`ConfigError` with one line::
+
+    config/my.yaml:12: datasets.casia-b.normalization: 'centre' is not one of ['none', 'center-scale'] ...
+
+Defaults of the schema are filled in as Snakemake's ``validate(set_default=True)`` does. The same
+check runs outside Snakemake: ``python -m gaitgraph.config_check [--schema S] FILE...`` (later files
+override earlier ones, as repeated ``--configfile``); it also names the line of a YAML syntax error,
+which Snakemake itself reports without file or line (docs/pipeline.md, "Config errors").
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+import yaml
+
+HELP = "see config/README.md"
+
+
+class ConfigError(ValueError):
+    """A configuration that does not load or does not fit the schema; one line naming file, key and line."""
+
+
+def load_yaml(path: str | os.PathLike) -> dict:
+    """One YAML config file as a mapping; a syntax error names ``file:line:column``."""
+    path = Path(path)
+    try:
+        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.MarkedYAMLError as e:
+        mark = e.problem_mark or e.context_mark
+        at = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else str(path)
+        what = " ".join(str(x) for x in (e.context, e.problem) if x)
+        raise ConfigError(f"{at}: YAML syntax error: {what}; fix the file (tabs are not allowed for indentation)") from None
+    except UnicodeDecodeError as e:
+        raise ConfigError(f"{path}: not UTF-8 text (byte offset {e.start}); save it as UTF-8") from None
+    except yaml.YAMLError as e:
+        raise ConfigError(f"{path}: not valid YAML ({e})") from None
+    if doc is None:
+        return {}
+    if not isinstance(doc, dict):
+        raise ConfigError(f"{path}: a config file must be a mapping of keys at the top level, got a {type(doc).__name__}")
+    return doc
+
+
+def _line_of(path: Path, keys: Sequence) -> int | None:
+    """Line (1-based) of the deepest part of ``keys`` that ``path`` sets, or None if it sets none."""
+    try:
+        node = yaml.compose(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError, yaml.YAMLError):
+        return None
+    line = None
+    for key in keys:
+        if isinstance(node, yaml.MappingNode):
+            hit = next(((k, v) for k, v in node.value if k.value == str(key)), None)
+            if hit is None:
+                return line
+            line, node = hit[0].start_mark.line + 1, hit[1]
+        elif isinstance(node, yaml.SequenceNode) and isinstance(key, int) and key < len(node.value):
+            node = node.value[key]
+            line = node.start_mark.line + 1
+        else:
+            return line
+    return line
+
+
+def locate(keys: Sequence, files: Sequence[str | os.PathLike]) -> str:
+    """``file:line`` where ``keys`` (or their deepest prefix) is set, in the file of highest precedence
+    (the last) among those that set most of it; the file names if none sets any (a ``--config`` value)."""
+    found = []
+    for f in files:
+        depth = next((n for n in range(len(keys), 0, -1) if _sets(Path(f), keys[:n])), 0)
+        if depth:
+            found.append((depth, f))
+    if not found:
+        return ", ".join(map(str, files)) or "the config"
+    depth = max(d for d, _ in found)
+    f = [f for d, f in found if d == depth][-1]
+    line = _line_of(Path(f), keys[:depth])
+    return f"{f}:{line}" if line else str(f)
+
+
+def _sets(path: Path, keys: Sequence) -> bool:
+    """Whether the YAML file ``path`` sets the key path ``keys``."""
+    try:
+        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError, yaml.YAMLError):
+        return False
+    for key in keys:
+        if isinstance(doc, dict) and key in doc:
+            doc = doc[key]
+        elif isinstance(doc, list) and isinstance(key, int) and key < len(doc):
+            doc = doc[key]
+        else:
+            return False
+    return True
+
+
+def _validator(schema: dict):
+    """Draft 2020-12 validator that fills in the schema's defaults (as Snakemake's validate does)."""
+    from jsonschema import Draft202012Validator, validators
+
+    base = Draft202012Validator.VALIDATORS["properties"]
+
+    def properties_with_defaults(validator, properties, instance, schema_):
+        if isinstance(instance, dict):
+            for name, sub in properties.items():
+                if isinstance(sub, dict) and "default" in sub:
+                    instance.setdefault(name, sub["default"])
+        yield from base(validator, properties, instance, schema_)
+
+    return validators.extend(Draft202012Validator, {"properties": properties_with_defaults})(schema)
+
+
+def _describe(error) -> tuple[list, str]:
+    """(key path, one-line reason) of a jsonschema error; unknown keys get their own name in the path."""
+    keys = list(error.absolute_path)
+    if error.validator == "additionalProperties" and isinstance(error.instance, dict):
+        allowed = set((error.schema.get("properties") or {}))
+        extra = sorted(k for k in error.instance if k not in allowed)
+        if extra:
+            where = ".".join(map(str, keys)) or "the top level"
+            known = ", ".join(sorted(allowed)) or "none"
+            return keys + [extra[0]], f"unknown key {extra[0]!r} at {where} (known keys: {known})"
+    return keys, error.message
+
+
+def validate_config(config: dict, schema: str | os.PathLike | dict, files: Iterable[str | os.PathLike] = ()) -> dict:
+    """Check ``config`` against ``schema`` (a YAML/JSON file or a mapping), filling in its defaults.
+
+    ``files``: the config files that were merged into ``config``, lowest precedence first, to name
+    the file and line of the offending key. Raises :class:`ConfigError` (one line) for the first error.
+    """
+    files = [Path(f) for f in files]
+    if not isinstance(schema, dict):
+        schema = load_yaml(schema)
+    from jsonschema.exceptions import best_match
+
+    error = best_match(_validator(schema).iter_errors(config))
+    if error is None:
+        return config
+    keys, reason = _describe(error)
+    key = ".".join(map(str, keys)) or "(top level)"
+    raise ConfigError(f"{locate(keys, files)}: {key}: {reason}; {HELP}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    from gaitgraph.cli.boundary import guarded
+
+    return guarded("python -m gaitgraph.config_check", _main, argv)
+
+
+def _main(argv: list[str] | None) -> int:
+    p = argparse.ArgumentParser(prog="python -m gaitgraph.config_check",
+                                description="Check workflow config files against the schema; one line per problem.")
+    p.add_argument("files", nargs="+", type=Path, help="config files, lowest precedence first (as --configfile)")
+    p.add_argument("--schema", type=Path, default=Path("config/config.schema.yaml"))
+    args = p.parse_args(argv)
+    merged: dict = {}
+    for f in args.files:
+        _update(merged, load_yaml(f))
+    validate_config(merged, args.schema, args.files)
+    print(f"{', '.join(map(str, args.files))}: valid")
+    return 0
+
+
+def _update(base: dict, new: dict) -> None:
+    """Recursive update, as Snakemake merges config files (mappings key by key, other values replaced)."""
+    for k, v in new.items():
+        if isinstance(v, dict) and isinstance(base.get(k), dict):
+            _update(base[k], v)
+        else:
+            base[k] = v
+
+
+if __name__ == "__main__":
+    sys.exit(main())
