@@ -108,6 +108,20 @@ def test_a_bad_frame_file_is_skipped_and_counted_or_fails_with_strict(tree, tmp_
     assert not (tmp_path / "strict").exists()
 
 
+def test_confidences_outside_0_1_are_clipped_and_counted_or_fail_with_strict(tree, tmp_path):
+    """The bad-input policy of every reader (docs/data.md): clipped into [0, 1] and counted; --strict fails."""
+    bad = tree / "2D_Poses/0002/camid4_videoid1/seq1/human_crop_f00021.txt"
+    bad.write_text(frame_text(21).replace("0.51", "1.7").replace("0.52", "-0.2"))
+    ds = convert(tree, tmp_path / "out")
+    assert ds.meta["stats"] == {"confidences outside [0, 1] (clipped)": 2}
+    row = ds.sequences.iloc[3]
+    frame = ds.poses[row.offset + ds.frames[row.offset:row.offset + row.length].tolist().index(21)]
+    assert frame[1, 2] == 1.0 and frame[2, 2] == 0.0 and frame[0, 2] == pytest.approx(0.50)
+    with pytest.raises(DataError, match=r"human_crop_f00021\.txt: confidences outside \[0, 1\].*strict"):
+        convert_gait3d(tree, tmp_path / "strict", strict=True, progress=False)
+    assert not (tmp_path / "strict").exists()
+
+
 def test_another_keypoint_layout_fails_at_once(tree, tmp_path):
     (tree / "2D_Poses/0001/camid2_videoid1/seq0/human_crop_f00100.txt").write_text(frame_text(1, joints=25))
     with pytest.raises(DataError, match=r"human_crop_f00100\.txt: 77 values = 2 \+ 3 x 25 joints.*another keypoint layout"):
@@ -274,8 +288,8 @@ def test_pipeline_check_commands(tree, tmp_path, capsys):
     out = tmp_path / "check.json"
     assert pipeline.main(["check-gait3d", "--root", str(tree), "--output", str(out)]) == 0
     assert json.loads(out.read_text())["subjects"] == 3 and "gait3d: root" in capsys.readouterr().out
-    assert pipeline.main(["check-gait3d", "--root", str(tmp_path / "none"), "--output", str(tmp_path / "x.json")]) == 1
-    assert pipeline.main(["check-grew", "--root", str(tmp_path / "none"), "--output", str(tmp_path / "y.json")]) == 1
+    assert pipeline.main(["check-gait3d", "--root", str(tmp_path / "none"), "--output", str(tmp_path / "x.json")]) == 2
+    assert pipeline.main(["check-grew", "--root", str(tmp_path / "none"), "--output", str(tmp_path / "y.json")]) == 2
     err = capsys.readouterr().err
     assert "https://gait3d.github.io" in err and "https://www.grew-benchmark.org" in err
     assert not (tmp_path / "x.json").exists() and not (tmp_path / "y.json").exists()

@@ -181,7 +181,7 @@ def test_submission_needs_twenty_gallery_sequences_and_a_valid_file(tree, tmp_pa
 def test_synthetic_twin_round_trip_and_its_submission_scores_against_the_truth(tmp_path, capsys):
     root, out = tmp_path / "GREW", tmp_path / "converted"
     assert data_main(["synthesize", "grew", "--output", str(root), "--subjects", "44", "--seed", "2", "--quiet"]) == 0
-    assert sorted(p.name for p in root.iterdir()) == ["SYNTHETIC_probe_subjects.csv", "test", "train"]
+    assert sorted(p.name for p in root.iterdir()) == [".gaitgraph-output.json", "SYNTHETIC_probe_subjects.csv", "test", "train"]  # + our marker
     assert all(grew.FRAME_NAME.match(p.name) for p in root.rglob("*.txt"))
     assert data_main(["convert", "grew", "--input", str(root), "--output", str(out), "--heldout", "0.2",
                       "--synthetic", "--quiet", "--strict"]) == 0

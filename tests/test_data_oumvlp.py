@@ -95,7 +95,7 @@ def test_person_first_restores_the_original_people0(tmp_path):
                 for f in range(1, 7)]
     np.testing.assert_array_equal(res.poses, np.stack(expected))
     assert res.notes[oumvlp.SEVERAL_PEOPLE] == 2 and res.notes[oumvlp.NOT_FIRST] == 0
-    ids = write_id_list(tmp_path / "ID_list.csv", train=(1,), test=())
+    ids = write_id_list(tmp_path / "ID_list.csv", train=(1,), test=(2,))  # both columns (issue 12); subject 1 trains
     ds = load_dataset(convert_oumvlp(tmp_path / "root", "alphapose", ids, tmp_path / "out", progress=False, person="first"))
     assert "people[0]" in ds.meta["person_selection"]
     np.testing.assert_array_equal(ds.poses, res.poses)

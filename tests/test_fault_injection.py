@@ -58,8 +58,8 @@ sys.exit(main(sys.argv[2:]))
 # Runs OUMVLP-Pose conversion in a worker pool even for a small tree (the pool size threshold lowered).
 POOL = r"""
 import sys
-import gaitgraph.data.oumvlp as oumvlp
-oumvlp.POOL_MIN_SEQUENCES = 1
+import gaitgraph.data.parallel as parallel
+parallel.POOL_MIN_SEQUENCES = 1
 from gaitgraph.cli.data import main
 sys.exit(main(sys.argv[1:]))
 """

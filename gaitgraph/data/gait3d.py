@@ -32,6 +32,7 @@ import numpy as np
 
 from gaitgraph.data.errors import DataError, MissingReleaseError, SkipCounter, where
 from gaitgraph.data.pose_txt import read_folders, read_sequence, running_number, subfolders, write_converted
+from gaitgraph.outputs import check_folder_output
 
 URL = "https://gait3d.github.io"
 AGREEMENT = "https://gait3d.github.io/resources/AgreementForGait3D.pdf"
@@ -147,6 +148,7 @@ def convert_gait3d(root: str | os.PathLike, output_dir: str | os.PathLike, *, sp
 
     root = Path(root)
     split_path = Path(split) if split is not None else root / SPLIT_NAME
+    check_folder_output(output_dir, inputs=[root, split_path])  # before the work
     counter = SkipCounter(strict=strict)
     found = find_sequences(root, counter)
     train, test, probes = read_split(split_path)
@@ -195,7 +197,7 @@ def convert_gait3d(root: str | os.PathLike, output_dir: str | os.PathLike, *, sp
         "coordinates": "pixels of the person crop; the two leading numbers of every frame file are dropped",
         "stats": counter.summary(),
     }
-    return write_converted(output_dir, poses, frames, table, meta, counter, progress)
+    return write_converted(output_dir, poses, frames, table, meta, counter, progress, inputs=[root, split_path])
 
 
 def check_release(root: str | os.PathLike, split: str | os.PathLike | None = None) -> dict:

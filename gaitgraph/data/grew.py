@@ -35,6 +35,7 @@ import numpy as np
 
 from gaitgraph.data.errors import DataError, MissingReleaseError, SkipCounter, where
 from gaitgraph.data.pose_txt import read_folders, read_sequence, running_number, subfolders, write_converted
+from gaitgraph.outputs import check_folder_output
 
 URL = "https://www.grew-benchmark.org"
 DOWNLOAD = "https://www.grew-benchmark.org/download.html"
@@ -115,6 +116,7 @@ def convert_grew(root: str | os.PathLike, output_dir: str | os.PathLike, *, held
     from gaitgraph.data.format import sequences_frame  # imports torch: only when converting
 
     root = Path(root)
+    check_folder_output(output_dir, inputs=[root])  # before the work
     counter = SkipCounter(strict=strict)
     items = find_sequences(root, counter)
     read = functools.partial(read_sequence, frame_name=FRAME_NAME, ignored=IGNORED)
@@ -165,7 +167,7 @@ def convert_grew(root: str | os.PathLike, output_dir: str | os.PathLike, *, held
                     "key": "video id (the submission file's videoId)"},
         "stats": counter.summary(),
     }
-    return write_converted(output_dir, poses, frames, table, meta, counter, progress)
+    return write_converted(output_dir, poses, frames, table, meta, counter, progress, inputs=[root])
 
 
 def check_release(root: str | os.PathLike) -> dict:

@@ -29,7 +29,7 @@ from pathlib import Path
 
 import numpy as np
 
-from gaitgraph.data.errors import DataError, where
+from gaitgraph.data.errors import CONFIDENCE_CLIPPED, DataError, clip_confidences, where
 
 NUM_JOINTS = 17
 LEADING = 2  # numbers before the keypoints (dropped, as by the reference scripts)
@@ -94,6 +94,7 @@ class SequenceResult:
     poses: np.ndarray
     frames: np.ndarray
     skips: list[tuple[str, str]] = field(default_factory=list)  # (reason, where)
+    clipped: list[tuple[str, int]] = field(default_factory=list)  # (file, confidences clipped into [0, 1])
 
 
 def read_sequence(folder: str | os.PathLike, frame_name: re.Pattern, ignored: re.Pattern | None = None) -> SequenceResult:
@@ -112,7 +113,7 @@ def read_sequence(folder: str | os.PathLike, frame_name: re.Pattern, ignored: re
         elif not (ignored is not None and ignored.match(p.name)):
             skips.append(("unexpected file or folder", str(p)))
     numbered.sort()
-    poses, frames = [], []
+    poses, frames, clipped = [], [], []
     last = None
     for num, _, p in numbered:
         if num == last:
@@ -120,13 +121,17 @@ def read_sequence(folder: str | os.PathLike, frame_name: re.Pattern, ignored: re
             continue
         last = num
         try:
-            poses.append(parse_frame(p.read_bytes(), p))
+            pose = parse_frame(p.read_bytes(), p)
         except FrameError as e:
             skips.append((e.reason, where(p, detail=e.detail or None)))
             continue
+        n_clipped = int(clip_confidences(pose).sum())
+        if n_clipped:
+            clipped.append((str(p), n_clipped))
+        poses.append(pose)
         frames.append(num)
     stacked = np.stack(poses) if poses else np.zeros((0, NUM_JOINTS, 3), np.float32)
-    return SequenceResult(poses=stacked, frames=np.array(frames, dtype=np.int32), skips=skips)
+    return SequenceResult(poses=stacked, frames=np.array(frames, dtype=np.int32), skips=skips, clipped=clipped)
 
 
 def read_folders(items: list, read, counter, *, workers: int | None, progress: bool):
@@ -141,6 +146,8 @@ def read_folders(items: list, read, counter, *, workers: int | None, progress: b
     for (info, folder), res in zip(items, map_folders(read, [f for _, f in items], workers, progress, desc="read poses")):
         for reason, at in res.skips:
             counter.skip(reason, at)
+        for at, n in res.clipped:
+            counter.repair(CONFIDENCE_CLIPPED, n, [at])
         if len(res.frames) == 0:
             counter.skip("empty sequence (no usable frames)", str(folder))
             continue
@@ -170,11 +177,12 @@ def running_number(subjects: np.ndarray) -> np.ndarray:
     return np.arange(len(subjects)) - np.repeat(starts, np.diff(np.r_[starts, len(subjects)])) + 1
 
 
-def write_converted(output_dir, poses: list, frames: list, table, meta: dict, counter, progress: bool):
-    """Write the converted dataset (atomically) and print the skip summary when asked or when something was skipped."""
+def write_converted(output_dir, poses: list, frames: list, table, meta: dict, counter, progress: bool, inputs=()):
+    """Write the converted dataset (atomically; ``inputs`` may not lie inside it) and print the skip summary
+    when asked or when something was skipped."""
     from gaitgraph.data.format import write_dataset  # imports torch: only when converting
 
-    out = write_dataset(output_dir, np.concatenate(poses), np.concatenate(frames), table, meta)
+    out = write_dataset(output_dir, np.concatenate(poses), np.concatenate(frames), table, meta, inputs=inputs)
     if progress or counter:
         print(counter.text("frames/sequences"), file=sys.stderr)
     return out
