@@ -85,7 +85,7 @@ def test_keypoints_select_a_subdirectory_and_must_match(tmp_path):
     dm = PoseDataModule(str(tmp_path / "oumvlp"), keypoints="alphapose")
     assert dm.skeleton == "openpose18" and dm.dataset_dir.name == "alphapose"
     dm.setup("fit")  # NormalizeEmpty at evaluation only, as the original and gaitgraph.inference
-    assert dm.test_dataloader().collate_fn.fill_missing and not dm.train_dataloader().collate_fn.fill_missing
+    assert dm.test_dataloader().collate_fn.fill_missing and not dm.train_dataloader().dataset.collate.fill_missing
     with pytest.raises(FileNotFoundError, match="alphapose"):
         PoseDataModule(str(tmp_path / "oumvlp"), keypoints="openpose").dataset_dir
     with pytest.raises(ValueError, match="keypoints 'alphapose'"):

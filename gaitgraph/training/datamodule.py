@@ -3,9 +3,11 @@
 A batch is a dict: ``poses`` (N, L, V, 3) float32 pixel x, y, conf; ``subject`` (N,) int64;
 ``row`` (N,) int64 = position in the dataset's sequence table (evaluation maps embeddings back to
 it). Training batches are augmented in two batched stages (``gaitgraph.transforms.augment``): frame
-selection (pad / time flip / random window / shuffle) as index arithmetic in the loader's
-``collate_fn``, which reads only the needed frames from the memory-mapped ``poses.npy``; the value
-noise in ``on_after_batch_transfer``, on the training device. Input features (``build_input``) are
+selection (pad / time flip / random window / shuffle) as index arithmetic, then a gather of only the
+needed frames; the value noise in ``on_after_batch_transfer``, on the training device. Which batches
+and random numbers is a ``BatchPlan`` (``gaitgraph.training.batch_plan``); ``batches`` chooses who
+makes them: the loader's ``collate_fn`` from the memory-mapped ``poses.npy``, or
+``gaitgraph.training.device_batches`` on the training device (the default on CUDA), the same batches. Input features (``build_input``) are
 the model's job, so the DataModule's ``multi_input``/``multi_branch`` are only checked against it.
 
 Validation (``validation``):
@@ -29,12 +31,23 @@ from torch.utils.data import DataLoader, Dataset
 
 from gaitgraph.data.format import load_dataset
 from gaitgraph.skeleton import get_skeleton
+from gaitgraph.training.batch_plan import BatchPlan, PlannedBatches, PlanSampler, augment_batch, plan_seed
+from gaitgraph.training.device_batches import DeviceBatches, resolve_batches
 from gaitgraph.transforms.sequence import fill_missing_joints
 from gaitgraph.transforms.augment import BatchAugment, PadTable, center_frame_index, gather_frames, train_frame_index
 
 
 class NonFinitePoseError(ValueError):
     """A batch read NaN/inf poses; the message names the sequence."""
+
+
+def non_finite_error(data_dir, table: pd.DataFrame, row: int) -> NonFinitePoseError:
+    bad = table.iloc[row]
+    return NonFinitePoseError(
+        f"{data_dir}: NaN or infinite pose values in sequence subject={bad.subject} "
+        f"condition={bad.condition} sequence={bad.sequence} view={bad.view} split={bad.split} "
+        f"(source {bad.source}); fix or drop it in the converted dataset"
+    )
 
 
 class _Rows(Dataset):
@@ -78,11 +91,11 @@ class _Collate:
             self._poses = np.load(self.data_dir / "poses.npy", mmap_mode="r", allow_pickle=False)
         return self._poses
 
-    def __call__(self, rows: list[int]) -> dict[str, torch.Tensor]:
+    def __call__(self, rows: list[int], generator: torch.Generator | None = None) -> dict[str, torch.Tensor]:
         rows = np.asarray(rows, dtype=np.int64)
         lengths = torch.from_numpy(self.lengths[rows])
         if self.train:
-            index = train_frame_index(lengths, self.pad, self.flip_sequence_p, self.shuffle)
+            index = train_frame_index(lengths, self.pad, self.flip_sequence_p, self.shuffle, generator=generator)
         else:
             index = center_frame_index(lengths, self.pad)
             if self.shuffle:  # test_shuffle_sequence ablation
@@ -92,12 +105,7 @@ class _Collate:
             poses = fill_missing_joints(poses)
         finite = torch.isfinite(poses).flatten(1).all(dim=1)
         if not bool(finite.all()):
-            bad = self.table.iloc[int(rows[int((~finite).nonzero()[0, 0])])]
-            raise NonFinitePoseError(
-                f"{self.data_dir}: NaN or infinite pose values in sequence subject={bad.subject} "
-                f"condition={bad.condition} sequence={bad.sequence} view={bad.view} split={bad.split} "
-                f"(source {bad.source}); fix or drop it in the converted dataset"
-            )
+            raise non_finite_error(self.data_dir, self.table, int(rows[int((~finite).nonzero()[0, 0])]))
         return {"poses": poses, "subject": torch.from_numpy(self.subjects[rows]), "row": torch.from_numpy(rows)}
 
 
@@ -147,6 +155,7 @@ class PoseDataModule(pl.LightningDataModule):
         predict_split: Literal["test", "train", "all"] = "test",
         fill_missing: bool | None = None,
         test_set: Literal["all", "gaitgraph1"] = "all",
+        batches: Literal["auto", "device", "loader"] = "auto",
     ):
         """
         Args:
@@ -183,6 +192,10 @@ class PoseDataModule(pl.LightningDataModule):
             test_set: which validation and test sequences are evaluated (``gaitgraph.evaluation.selection``):
                 ``all`` (GaitGraph2) or ``gaitgraph1`` (GaitGraph v1's protocol: sequences of at most
                 ``sequence_length`` frames left out, as its dataset class does for every split).
+            batches: who makes the training batches: ``device`` (the training sequences held on the
+                training device, batches made there: ``gaitgraph.training.device_batches``), ``loader``
+                (a DataLoader with ``num_workers``) or ``auto`` (device on CUDA, else loader). Both give the
+                same batches for the same seed; evaluation batches always come from a DataLoader.
         """
         super().__init__()
         self.save_hyperparameters()
@@ -206,6 +219,8 @@ class PoseDataModule(pl.LightningDataModule):
         self.predict_split = predict_split
         self.fill_missing = fill_missing
         self.test_set = test_set
+        self.batches = batches
+        self._plan: BatchPlan | None = None
         self._dataset = None
         self._augment = None
         self.rows: dict[str, np.ndarray] = {}
@@ -321,8 +336,19 @@ class PoseDataModule(pl.LightningDataModule):
             collate_fn=collate,
         )
 
-    def train_dataloader(self) -> DataLoader:
-        return self._loader("train", True)
+    def train_dataloader(self):
+        trainer = self.trainer
+        rank, world = (trainer.global_rank, trainer.world_size) if trainer is not None else (0, 1)
+        device = trainer.strategy.root_device if trainer is not None else torch.device("cpu")
+        self._plan = plan = BatchPlan(self.rows["train"], self.batch_size, plan_seed(world), rank, world)
+        if resolve_batches(self.batches, device) == "device":
+            bad_row = lambda row: non_finite_error(self.dataset.path, self.sequences, row)  # noqa: E731
+            return DeviceBatches(plan, self.dataset, self.sequence_length, self.flip_sequence_p,
+                                 self.train_shuffle_sequence, device, bad_row)
+        collate = _Collate(self.dataset.path, self.sequences, self.sequence_length, True, self.flip_sequence_p,
+                           self.train_shuffle_sequence)
+        return DataLoader(PlannedBatches(plan, collate), sampler=PlanSampler(plan), batch_size=None,
+                          num_workers=self.num_workers, persistent_workers=self.num_workers > 0)
 
     def val_dataloader(self):
         return self._loader("val", False) if len(self.rows.get("val", ())) else []
@@ -337,7 +363,7 @@ class PoseDataModule(pl.LightningDataModule):
         # value augmentations on the training device, training batches only
         trainer = self.trainer
         if trainer is not None and trainer.training and self._augment is not None:
-            batch["poses"] = self._augment(batch["poses"])
+            batch = augment_batch(batch, self._augment, self._plan)
         return batch
 
     def check_model(self, skeleton: str, multi_input: bool, multi_branch: bool) -> None:

@@ -78,27 +78,41 @@ def center_frame_index(lengths: torch.Tensor, pad: PadTable) -> torch.Tensor:
     return _base_index(lengths, pad, start.clamp(min=0))
 
 
+def frame_draws(n: int, length: int, shuffle: bool = False, generator: torch.Generator | None = None,
+                device=None) -> dict[str, torch.Tensor]:
+    """Every random value ``train_frame_index`` uses for ``n`` samples, in the order it draws them:
+    ``flip_u`` (N,) and ``start_u`` (N,) uniform [0, 1), plus ``shuffle_u`` (N, L) with ``shuffle``."""
+    draws = {k: torch.rand(n, generator=generator, device=device) for k in ("flip_u", "start_u")}
+    if shuffle:
+        draws["shuffle_u"] = torch.rand(n, length, generator=generator, device=device)
+    return draws
+
+
 def train_frame_index(
     lengths: torch.Tensor,
     pad: PadTable,
     flip_sequence_p: float = 0.5,
     shuffle: bool = False,
     generator: torch.Generator | None = None,
+    draws: dict[str, torch.Tensor] | None = None,
 ) -> torch.Tensor:
     """Training frames: pad, RandomFlipSequence, RandomSelectSequence, ShuffleSequence as one (N, L) index.
 
     RandomSelectSequence draws ``start ~ U{0, ..., T - L - 1}`` on the (possibly reversed) sequence,
     as the original does (its window never ends on the last frame); sequences with T <= L are only
     padded. The time flip happens before the window is drawn, so a flipped sample reads frame
-    ``T - 1 - (start + j)`` of the raw sequence.
+    ``T - 1 - (start + j)`` of the raw sequence. ``draws`` (``frame_draws``, on ``lengths``' device)
+    replaces the random numbers otherwise drawn here with ``generator``.
     """
-    lengths = _check_lengths(lengths)
+    lengths = torch.as_tensor(lengths, dtype=torch.long)
+    if lengths.device.type == "cpu":  # on an accelerator the check would wait for it (device_batches checks once)
+        _check_lengths(lengths)
     n, L = len(lengths), pad.length
-    dev = lengths.device
-    flip = torch.rand(n, generator=generator, device=dev) < flip_sequence_p
-    u = torch.rand(n, generator=generator, device=dev)
+    if draws is None:
+        draws = frame_draws(n, L, shuffle, generator, lengths.device)
+    flip = draws["flip_u"] < flip_sequence_p
     span = (lengths - L).clamp(min=1)  # number of admissible starts for T > L
-    start = torch.minimum((u * span).long(), span - 1)
+    start = torch.minimum((draws["start_u"] * span).long(), span - 1)
     long_seq = lengths > L
     idx = _base_index(lengths, pad, torch.where(long_seq, start, torch.zeros_like(start)))
     # padded sequences are reversed as a whole (L frames); long ones read the reversed raw sequence
@@ -107,8 +121,7 @@ def train_frame_index(
     rev = torch.where(long_seq[:, None], rev_long, rev_padded)
     idx = torch.where(flip[:, None], rev, idx)
     if shuffle:
-        perm = torch.rand(n, L, generator=generator, device=dev).argsort(dim=1)
-        idx = idx.gather(1, perm)
+        idx = idx.gather(1, draws["shuffle_u"].argsort(dim=1))
     return idx
 
 
@@ -118,7 +131,9 @@ def gather_frames(poses, offsets, index: torch.Tensor) -> torch.Tensor:
     ``poses`` is the dataset's (F, V, 3) array (a numpy memmap or a tensor).
     """
     index = torch.as_tensor(index, dtype=torch.long)
-    offsets = torch.as_tensor(np.asarray(offsets), dtype=torch.long, device=index.device)
+    if not isinstance(offsets, torch.Tensor):
+        offsets = torch.from_numpy(np.asarray(offsets, dtype=np.int64))
+    offsets = offsets.to(device=index.device, dtype=torch.long)
     rows = (offsets[:, None] + index).reshape(-1)
     if isinstance(poses, torch.Tensor):
         out = poses[rows.to(poses.device)]
@@ -143,6 +158,7 @@ class BatchAugment:
     def __post_init__(self):
         self.skeleton = get_skeleton(self.skeleton)
         self._flip_idx = torch.tensor(self.skeleton.flip_idx, dtype=torch.long)
+        self._on_device: dict = {}  # constants per (device, dtype): no host-to-device copy per batch
         move = tuple(self.random_move) if isinstance(self.random_move, (tuple, list)) else (self.random_move,) * 2
         if len(move) != 2:
             raise ValueError(f"random_move needs (x, y) magnitudes, got {self.random_move!r}")
@@ -157,7 +173,7 @@ class BatchAugment:
             # RandomFlipLeftRight: swap the joint labels only, coordinates stay as they are;
             # one gather with a per-sample joint order (identity or flip_idx)
             swap = torch.rand(n, generator=generator, device=dev) < self.flip_lr_p
-            order = torch.where(swap[:, None], self._flip_idx.to(dev), torch.arange(v, device=dev))
+            order = torch.where(swap[:, None], self._constants(dev, dt)[0], torch.arange(v, device=dev))
             out = x.gather(2, order[:, None, :, None].expand(n, t, v, 3))
         else:
             out = x.clone()
@@ -172,12 +188,20 @@ class BatchAugment:
         mx, my = self.random_move
         if mx > 0 or my > 0:
             move = torch.rand((n, 1, 1, 2), generator=generator, device=dev, dtype=dt).mul_(2).sub_(1)
-            offset += move * torch.tensor([mx, my], device=dev, dtype=dt)
+            offset += move * self._constants(dev, dt)[1]
         if self.joint_noise > 0 or mx > 0 or my > 0:
             out[..., :2] += offset
         if self.point_noise > 0:
             out[..., 2].clamp_(0.0, 1.0)
         return out
+
+    def _constants(self, device, dtype) -> tuple[torch.Tensor, torch.Tensor]:
+        """(flip_idx, random_move magnitudes) on ``device``, copied there once."""
+        key = (torch.device(device), dtype)
+        if key not in self._on_device:
+            move = torch.tensor(self.random_move, dtype=dtype)
+            self._on_device[key] = (self._flip_idx.to(device), move.to(device))
+        return self._on_device[key]
 
     @staticmethod
     def _uniform(shape, a: float, generator, device, dtype) -> torch.Tensor:

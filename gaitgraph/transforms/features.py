@@ -12,11 +12,19 @@ Two channel layouts (``docs/model.md`` has the table):
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import torch
 
 from gaitgraph.skeleton import Skeleton, get_skeleton
 
 MODES = ("reference", "corrected")
+
+
+@lru_cache(maxsize=32)
+def _index(values: tuple[int, ...], device: torch.device) -> torch.Tensor:
+    """An index tensor on ``device``, made once (a fresh one per batch is a blocking host-to-device copy)."""
+    return torch.tensor(values, device=device)
 
 
 def _forward_diff(out: torch.Tensor, v: torch.Tensor, step: int, valid: int) -> None:
@@ -54,7 +62,7 @@ def build_input(
     torch.sub(px, px[..., c : c + 1], out=joint[:, 3])
     torch.sub(py, py[..., c : c + 1], out=joint[:, 4])
 
-    parents = torch.tensor(skel.parents, device=x.device)
+    parents = _index(tuple(skel.parents), x.device)
     bx, by = bone[:, 0], bone[:, 1]
     torch.sub(px, px[..., parents], out=bx)  # bone to the parent joint; root: 0
     torch.sub(py, py[..., parents], out=by)
