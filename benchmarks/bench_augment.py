@@ -27,30 +27,17 @@ import time
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 import torch
 
-from gaitgraph.data.format import load_dataset, write_dataset
 from gaitgraph.runtime import keep_freed_memory
 from gaitgraph.skeleton import get_skeleton
 from gaitgraph.transforms.augment import BatchAugment, PadTable, gather_frames, train_frame_index
 from gaitgraph.transforms.features import build_input
 
+from common import synthetic_dataset
+
 ORIGINAL_SAMPLES_PER_S = 807
 COCO = get_skeleton("coco17")
-
-
-def make_dataset(path: Path, n: int, seed: int = 0):
-    rng = np.random.default_rng(seed)
-    lengths = rng.integers(40, 121, size=n)
-    offsets = np.concatenate([[0], np.cumsum(lengths)[:-1]])
-    poses = rng.uniform(0, 300, size=(int(lengths.sum()), 17, 3)).astype(np.float32)
-    poses[..., 2] = rng.uniform(0, 1, size=poses.shape[:2])
-    table = pd.DataFrame(dict(subject=rng.integers(1, 75, size=n), condition="nm", sequence=1, view=0,
-                              split="train", offset=offsets, length=lengths, source="bench"))
-    write_dataset(path, poses, np.zeros(len(poses), np.int32), table,
-                  {"dataset": "casia-b", "skeleton": "coco17", "keypoints": "hrnet"})
-    return load_dataset(path)
 
 
 # ---------------------------------------------------------------- per-sample, the original's structure
@@ -130,7 +117,7 @@ def main(argv=None) -> int:
     random.seed(0)
     np.random.seed(0)
     with tempfile.TemporaryDirectory() as tmp:
-        ds = make_dataset(Path(tmp) / "ds", args.sequences)
+        ds = synthetic_dataset(Path(tmp) / "ds", args.sequences)  # COCO-17, 40-120 frames
         L, B = args.length, args.batch
         pad, aug = PadTable(L), BatchAugment(COCO)
         lengths = torch.from_numpy(ds.sequences["length"].to_numpy(np.int64))
