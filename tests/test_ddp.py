@@ -54,9 +54,11 @@ def test_loss_sees_the_global_batch_and_gradients_match_one_process(tmp_path):
 
 
 @pytest.mark.slow
-def test_cli_fit_with_ddp_on_two_cpu_processes(tiny_dataset, tmp_path):
+@pytest.mark.parametrize("batches", ["loader", "device"])
+def test_cli_fit_with_ddp_on_two_cpu_processes(tiny_dataset, tmp_path, batches):
     run = tmp_path / "run"
     cmd = [sys.executable, "-m", "gaitgraph.cli.main", "fit", "--data.data_path", str(tiny_dataset),
+           "--data.batches", batches,
            "--data.batch_size", "16", "--data.sequence_length", "12", "--data.val_subjects", "0.25",
            "--trainer.strategy", "ddp", "--trainer.devices", "2", "--trainer.accelerator", "cpu",
            "--trainer.max_epochs", "1", "--trainer.limit_train_batches", "2", "--trainer.log_every_n_steps", "1",

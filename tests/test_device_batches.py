@@ -6,6 +6,7 @@ with the dataset resident and in chunks, under a DDP-style split and through ``g
 
 from __future__ import annotations
 
+import os
 from types import SimpleNamespace
 
 import numpy as np
@@ -193,3 +194,38 @@ def test_fit_with_either_batches(dataset, tmp_path, batches):
     metrics = pd.read_csv(run / "logs" / "version_0" / "metrics.csv")
     assert metrics["train_loss"].notna().sum() == 2 and np.isfinite(metrics["train_loss"].dropna()).all()
     assert (run / "checkpoints" / "last.ckpt").is_file()
+
+
+def _ddp_rank(rank, world, init_file, dataset, result_file):
+    """One gloo rank: its device batches (rank and world size from torch.distributed) for two epochs."""
+    import torch.distributed as dist
+
+    os.environ["PL_GLOBAL_SEED"] = "5"
+    dist.init_process_group("gloo", init_method=f"file://{init_file}", rank=rank, world_size=world)
+    dm = _attach(_dm(dataset, "device"), dist.get_rank(), dist.get_world_size())
+    dm.setup("fit")
+    source = dm.train_dataloader()
+    rows = []
+    for epoch in (0, 1):
+        source.sampler.set_epoch(epoch)
+        rows.append(torch.cat([b["row"] for b in source]))
+    parts = [None] * world
+    dist.all_gather_object(parts, [r.tolist() for r in rows])
+    torch.save({"parts": parts, "train": dm.rows["train"].tolist(), "batches": len(source)}, f"{result_file}.{rank}")
+    dist.destroy_process_group()
+
+
+def test_ddp_ranks_on_gloo_split_every_epoch(dataset, tmp_path):
+    import torch.multiprocessing as mp
+
+    world = 2
+    mp.spawn(_ddp_rank, args=(world, str(tmp_path / "init"), str(dataset), str(tmp_path / "res")), nprocs=world,
+             join=True)
+    results = [torch.load(tmp_path / f"res.{r}") for r in range(world)]
+    assert results[0]["parts"] == results[1]["parts"] and results[0]["batches"] == results[1]["batches"]
+    train = set(results[0]["train"])
+    for epoch in (0, 1):
+        a, b = (results[0]["parts"][r][epoch] for r in range(world))
+        assert len(a) == len(b) == -(-len(train) // world)  # same length on every rank (DDP needs it)
+        assert set(a) | set(b) == train and len(set(a) & set(b)) <= len(a) * world - len(train)  # padding only
+    assert results[0]["parts"][0][0] != results[0]["parts"][0][1]  # reshuffled every epoch
