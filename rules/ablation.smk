@@ -96,7 +96,7 @@ rule ablation_evaluate:
     shell:
         "python -m gaitgraph.paper.ablation evaluate --checkpoint {input.model:q} --data {input.data:q}"
         " --output {output.metrics:q} --row {wildcards.row} --seed {wildcards.seed} {params.flags}"
-        " --device $(python -m gaitgraph.pipeline device) > {log:q} 2>&1"
+        " > {log:q} 2>&1"
 
 
 rule build_ablation:
@@ -231,4 +231,4 @@ rule gaitgraph1_evaluate:
         "gaitgraph evaluate --checkpoint {input.model:q} --data {input.data:q}"
         " --output {output.metrics:q} --method GaitGraph --experiment gaitgraph1"
         " --seed {wildcards.seed} --no-tta --test-set {params.test_set}"
-        " --device $(python -m gaitgraph.pipeline device) --quiet > {log:q} 2>&1"
+        " --quiet > {log:q} 2>&1"

@@ -1,16 +1,23 @@
 """Config validation, wildcard constraints, target lists and input helpers. No rules here."""
 
-from gaitgraph.config_check import ConfigError, validate_config
+import re
+import shlex
+
+from gaitgraph.config_check import ConfigError, check_registry, validate_config
+from gaitgraph.datasets import get_dataset
 
 # One line naming the config file, the key and the line (snakemake.utils.validate prints the whole
 # schema). Files lowest precedence first: the Snakefile's configfile, then --configfile in order.
 _cli_configfiles = [str(f) for f in workflow.config_settings.configfiles]
 try:
-    validate_config(
-        config,
-        "config/config.schema.yaml",  # beside config/config.yaml, relative to the working directory
-        [f for f in workflow.configfiles if str(f) not in _cli_configfiles] + _cli_configfiles,
-    )
+    _config_files = [
+        f for f in workflow.configfiles if str(f) not in _cli_configfiles
+    ] + _cli_configfiles
+    # beside config/config.yaml, relative to the working directory
+    validate_config(config, "config/config.schema.yaml", _config_files)
+    check_registry(
+        config, _config_files
+    )  # dataset names, keypoint sources, options: the dataset modules'
 except ConfigError as e:
     raise WorkflowError(f"config error: {e}") from None
 
@@ -23,9 +30,21 @@ RUNS = [(ds, kp) for ds, entry in config["datasets"].items() for kp in entry["ke
 SEEDS = config["seeds"]
 
 
+def _alternatives(names):
+    return "|".join(re.escape(n) for n in sorted(set(names))) or "(?!)"
+
+
+# the configured datasets and their keypoint sources (names checked against gaitgraph.datasets)
+DATASETS = config["datasets"]
+
+
 wildcard_constraints:
-    dataset="casia-b|oumvlp-pose",
-    keypoints="hrnet|openpose|alphapose",
+    dataset=_alternatives(DATASETS),
+    tree_dataset=_alternatives(ds for ds in DATASETS if not get_dataset(ds).source_file),
+    source_file=_alternatives(
+        get_dataset(ds).source_file for ds in DATASETS if get_dataset(ds).source_file
+    ),
+    keypoints=_alternatives(kp for ds in DATASETS for kp in get_dataset(ds).keypoints),
     experiment=EXPERIMENT,
     seed=r"\d+",
     name=r"[A-Za-z0-9_.-]+",
@@ -88,36 +107,60 @@ def get_final_output():
 # --- data ------------------------------------------------------------------------------------
 
 
-def get_casia_b_csv(wildcards):
-    if config["datasets"]["casia-b"]["source"] == "download":
-        return "resources/casia-b/casia-b_pose_coco.csv"
-    return "resources/synthetic/casia-b/casia-b_pose_coco.csv"
+def dataset_source(wildcards):
+    """synthetic | download | local for this dataset."""
+    return DATASETS[wildcards.dataset]["source"]
 
 
-def get_oumvlp_pose_input(wildcards):
-    """The synthetic tree, or the check that the user's licensed copy is in place."""
-    if config["datasets"]["oumvlp-pose"]["source"] == "local":
-        return {"checked": f"results/data/check/oumvlp-pose/{wildcards.keypoints}.json"}
-    return {
-        "tree": f"resources/synthetic/oumvlp-pose/{wildcards.keypoints}",
-        "id_list": "resources/synthetic/oumvlp-pose/ID_list.csv",
-    }
+def source_file(dataset):
+    """The released file a dataset's converter reads ("" when it reads a folder tree)."""
+    return get_dataset(dataset).source_file
 
 
-def get_oumvlp_pose_root(wildcards):
-    if config["datasets"]["oumvlp-pose"]["source"] == "local":
-        return config["datasets"]["oumvlp-pose"]["local"]["path"]
-    return "resources/synthetic/oumvlp-pose"
+def get_source_path(wildcards):
+    """What `gaitgraph-data convert` reads: the synthetic twin, the download or your copy."""
+    ds, name = wildcards.dataset, source_file(wildcards.dataset)
+    source = dataset_source(wildcards)
+    if source == "synthetic":
+        return f"resources/synthetic/{ds}/{name}" if name else f"resources/synthetic/{ds}"
+    if source == "download":
+        return f"resources/{ds}/{name}"
+    return DATASETS[ds]["local"]["path"]
 
 
-def get_oumvlp_pose_id_list(wildcards):
-    if config["datasets"]["oumvlp-pose"]["source"] == "local":
-        return config["datasets"]["oumvlp-pose"]["local"]["id_list"]
-    return "resources/synthetic/oumvlp-pose/ID_list.csv"
+def get_convert_inputs(wildcards):
+    """The converter's input; for your own copy, the check that it is in place (it lies outside the workflow)."""
+    configured = DATASETS[wildcards.dataset]["keypoints"]
+    if wildcards.keypoints not in configured:
+        raise ValueError(
+            f"{wildcards.dataset}/{wildcards.keypoints}: keypoint source {wildcards.keypoints!r} is not configured "
+            f"for {wildcards.dataset} (datasets/{wildcards.dataset}/keypoints: {configured})"
+        )
+    if dataset_source(wildcards) == "local":
+        return {"checked": f"results/data/check/{wildcards.dataset}/{wildcards.keypoints}.json"}
+    return {"source": get_source_path(wildcards)}
 
 
-def synthetic_flag(dataset):
-    return "--synthetic" if config["datasets"][dataset]["source"] == "synthetic" else ""
+def _options(values):
+    return " ".join(
+        f"--{k.replace('_', '-')} {shlex.quote(str(v))}" for k, v in sorted(values.items())
+    )
+
+
+def local_file_options(wildcards):
+    """More released files of your copy (e.g. --id-list), for the check and the converter."""
+    local = DATASETS[wildcards.dataset].get("local", {})
+    if dataset_source(wildcards) != "local":
+        return ""
+    return _options({k: v for k, v in local.items() if k != "path"})
+
+
+def convert_options(wildcards):
+    """`gaitgraph-data convert` options: the config's convert block, your copy's files, --synthetic."""
+    entry = DATASETS[wildcards.dataset]
+    options = [_options(entry.get("convert", {})), local_file_options(wildcards)]
+    options.append("--synthetic" if entry["source"] == "synthetic" else "")
+    return " ".join(o for o in options if o)
 
 
 def fill_flag(wildcards):

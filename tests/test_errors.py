@@ -221,7 +221,7 @@ def test_every_entry_point_has_the_boundary(tmp_path):
         ["gaitgraph.cli.main", "evaluate", "--checkpoint", "x.ckpt", "--data", str(tmp_path), "--output", str(tmp_path)],
         ["gaitgraph.cli.main", "match", "--checkpoint", "x", "--gallery", "g", "--probe", "p", "--output", str(tmp_path / "r.txt")],
         ["gaitgraph.cli.main", "env", "--check", "--lock", str(tmp_path / "nolock.txt")],
-        ["gaitgraph.pipeline", "check-oumvlp-pose", "--root", str(tmp_path), "--id-list", "x", "--keypoints",
+        ["gaitgraph.cli.data", "check", "oumvlp-pose", "--root", str(tmp_path), "--id-list", "x", "--keypoints",
          "openpose", "--output", str(tmp_path / "o.json")],
         ["gaitgraph.paper.tables", str(tmp_path / "out"), str(tmp_path / "none.json")],
         ["gaitgraph.paper.ablation", "evaluate", "--checkpoint", "x.ckpt", "--data", str(tmp_path / "no"),

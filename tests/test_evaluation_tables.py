@@ -8,11 +8,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from conftest import CASIA_VIEWS, OUMVLP_VIEWS
 from gaitgraph.evaluation.protocols import evaluate
 from gaitgraph.evaluation.tables import latex_escape, markdown_table, metrics_latex, metrics_markdown
 
-CASIA_VIEWS = list(range(0, 181, 18))
-OUMVLP_VIEWS = list(range(0, 91, 15)) + list(range(180, 271, 15))
 
 
 def casia_metrics(synthetic=True):

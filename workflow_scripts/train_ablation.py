@@ -1,12 +1,12 @@
 """ablation_train / gaitgraph1_train / gaitgraph1_finetune rules: merge the base config and the overlays
 (plus workflow settings, e.g. G1's min_length and phase 2's init_from) into one config.yaml, then
-`gaitgraph fit` (or the G1 CLI) through gaitgraph.pipeline.train (resume, fingerprint, exports)."""
+`gaitgraph fit` (or the G1 CLI) through gaitgraph.training.runs.train (resume, fingerprint, exports)."""
 
 import sys
 
 from gaitgraph.ablation import write_merged_config
 from gaitgraph.cli.boundary import script
-from gaitgraph.pipeline import train
+from gaitgraph.training.runs import train
 
 
 def main() -> None:

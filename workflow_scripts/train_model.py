@@ -1,7 +1,7 @@
 """train_model rule: `gaitgraph fit` in the run folder (resuming), then export model.ckpt + history.csv."""
 
 from gaitgraph.cli.boundary import script
-from gaitgraph.pipeline import train
+from gaitgraph.training.runs import train
 
 
 def main() -> None:

@@ -26,7 +26,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--output", required=True, help="metrics.json to write (.md and .tex tables go beside it)")
     p.add_argument("--no-tta", dest="tta", action="store_false", help="plain embeddings instead of the 3-way TTA concat")
     p.add_argument("--batch-size", type=int, default=256, help="sequences per forward pass (default 256)")
-    p.add_argument("--device", default=None, help="torch device, e.g. cpu or cuda:0 (default: cpu)")
+    p.add_argument("--device", default="auto", help="torch device: auto (cuda if a GPU is visible, else cpu; the "
+                   "default), cpu, cuda, cuda:1, ...")
     p.add_argument("--split", default="test", help="split of the dataset to evaluate (default test)")
     p.add_argument("--method", default="GaitGraph2", help="method name recorded in metrics.json")
     p.add_argument("--experiment", default="gaitgraph2", help="experiment name recorded in metrics.json")
@@ -48,15 +49,14 @@ def _main(argv: list[str] | None) -> int:
     args = parser.parse_args(argv)
     if args.batch_size < 1:
         parser.error(f"--batch-size must be positive, got {args.batch_size}")
-    if args.device is not None:
-        import torch
+    from gaitgraph.runtime import DeviceUnavailable, resolve_device
 
-        try:
-            dev = torch.device(args.device)
-        except (RuntimeError, ValueError):
-            parser.error(f"--device {args.device!r} is not a torch device (e.g. cpu, cuda, cuda:1)")
-        if dev.type == "cuda" and not torch.cuda.is_available():
-            return fail("gaitgraph evaluate", f"--device {args.device}: no CUDA device is available here")
+    try:
+        args.device = resolve_device(args.device)
+    except DeviceUnavailable as e:
+        return fail("gaitgraph evaluate", str(e))
+    except ValueError as e:
+        parser.error(str(e))
 
     from gaitgraph.evaluation.run import evaluate_checkpoint
     from gaitgraph.evaluation.tables import metrics_markdown

@@ -18,7 +18,8 @@ import torch
 
 from gaitgraph.data.format import load_dataset
 from gaitgraph.environment import describe
-from gaitgraph.evaluation.protocols import DATASETS, evaluate
+from gaitgraph.datasets import list_datasets
+from gaitgraph.evaluation.protocols import evaluate
 from gaitgraph.evaluation.tables import write_tables
 from gaitgraph.outputs import write_json
 
@@ -83,9 +84,9 @@ def evaluate_checkpoint(
 
     ds = load_dataset(data_dir)
     dataset = ds.meta.get("dataset")
-    if dataset not in DATASETS:
+    if dataset not in list_datasets(with_protocol=True):
         raise EvaluationError(
-            f"{data_dir}: dataset is {dataset!r}; rank-1 protocols exist for {', '.join(DATASETS)} only"
+            f"{data_dir}: dataset is {dataset!r}; protocols exist for {', '.join(list_datasets(with_protocol=True))} only"
         )
     table = ds.sequences
     mask = (table["split"] == split).to_numpy()

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,6 +27,7 @@ import numpy as np
 
 from gaitgraph.ablation import BASE_ROW, DASH, FULL_ROW, ROW_BY_NAME, ROWS, row_label
 from gaitgraph.evaluation.tables import latex_table, markdown_table, write_json_atomic, write_text_atomic
+from gaitgraph.stats import mean_std
 
 # ---------------------------------------------------------------- evaluation of one row
 
@@ -101,13 +101,6 @@ class RowResult:
     values: dict = field(default_factory=dict)  # column -> list of per-run values
 
 
-def _mean_std(values) -> tuple[float | None, float | None, int]:
-    v = np.array([x for x in values if x is not None and math.isfinite(x)], dtype=float)
-    if len(v) == 0:
-        return None, None, 0
-    return float(v.mean()), (float(v.std(ddof=1)) if len(v) > 1 else None), len(v)
-
-
 def _columns(dataset: str, metrics: dict) -> list[tuple[str, str, str | None]]:
     """(column title, convention, condition or None = the convention's mean), primary column first."""
     convs = list(metrics["conventions"])
@@ -166,7 +159,7 @@ def _signed(d) -> str:
 def summarize(results: list[RowResult], columns) -> list[dict]:
     """Per row: mean/std/n of every column and the deltas of the primary column to base and full."""
     primary = columns[0][0]
-    stats = {r.row: {c: _mean_std(r.values.get(c, [])) for c, _, _ in columns} for r in results}
+    stats = {r.row: {c: mean_std(r.values.get(c, [])) for c, _, _ in columns} for r in results}
     ref = {name: stats[name][primary][0] if name in stats else None for name in (BASE_ROW, FULL_ROW)}
     out = []
     for r in results:
@@ -236,13 +229,14 @@ def _main(argv) -> int:
     e.add_argument("--seed", type=int, default=None)
     e.add_argument("--tta", action="store_true")
     e.add_argument("--test-shuffle", action="store_true")
-    e.add_argument("--device", default=None)
+    e.add_argument("--device", default="auto", help="auto (cuda if available, else cpu; the default), cpu, cuda, ...")
     args = p.parse_args(argv)
     from gaitgraph.outputs import check_file_output
+    from gaitgraph.runtime import resolve_device
 
     check_file_output(args.output, inputs=[args.checkpoint, args.data])  # before the embedding work
     m = evaluate_row(args.checkpoint, args.data, args.output, row=args.row, seed=args.seed, tta=args.tta,
-                     test_shuffle=args.test_shuffle, shuffle_seed=args.seed or 0, device=args.device)
+                     test_shuffle=args.test_shuffle, shuffle_seed=args.seed or 0, device=resolve_device(args.device))
     first = next(iter(m["conventions"].values()))
     print(f"{args.row} seed {args.seed}: rank-1 {first['mean']}")
     return 0
