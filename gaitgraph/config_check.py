@@ -201,6 +201,18 @@ def registry_problems(config: dict) -> list[tuple[list, str]]:
         elif keypoints is not None and keypoints not in datasets[dataset].get("keypoints", []):
             problems.append((keys + ["keypoints"], f"{keypoints!r} is not among datasets.{dataset}.keypoints"))
 
+    for name, block in datasets.items():
+        recipe = (block.get("train") or {}).get("recipe")
+        if recipe is not None:
+            problems += _recipe_problems(["datasets", name, "train", "recipe"], recipe, full=True)
+    base = (config.get("ablation") or {}).get("base_recipe")
+    if base is not None:
+        problems += _recipe_problems(["ablation", "base_recipe"], base, full=True)
+    from gaitgraph.ablation.study import ROW_BY_NAME
+
+    for i, row in enumerate((config.get("ablation") or {}).get("rows") or []):
+        if row not in ROW_BY_NAME:
+            problems.append((["ablation", "rows", i], f"unknown ablation row {row!r} (known: {', '.join(ROW_BY_NAME)})"))
     for i, p in enumerate(config.get("pretrained") or []):
         configured(["pretrained", i], p.get("dataset"), p.get("keypoints"))
     for section in ("ablation", "gaitgraph1"):
@@ -210,6 +222,25 @@ def registry_problems(config: dict) -> list[tuple[list, str]]:
         if "dataset" in block and block["dataset"] in datasets:
             configured([section], block["dataset"], block.get("keypoints"))
     return problems
+
+
+def _recipe_problems(keys: list, recipe: str, full: bool) -> list[tuple[list, str]]:
+    """A recipe that does not resolve, or (``full``) that names no method or another one than GaitGraph2,
+    the method of the workflow's runs (GaitGraph v1 has its own section, ``gaitgraph1``)."""
+    from gaitgraph.recipes import RecipeError, recipe_method
+
+    try:
+        method = recipe_method(recipe)
+    except RecipeError as e:
+        return [(keys, str(e))]
+    except (OSError, yaml.YAMLError) as e:
+        return [(keys, f"cannot read {recipe} ({str(e).splitlines()[0]})")]
+    if full and method is None:
+        return [(keys, f"{recipe} names no method (an overlay?); give a full recipe such as gaitgraph2/casia-b, "
+                       "or add `method: gaitgraph2` to your file")]
+    if full and method != "gaitgraph2":
+        return [(keys, f"{recipe} trains {method}; the workflow's runs train gaitgraph2 (GaitGraph v1: the gaitgraph1 section)")]
+    return []
 
 
 def check_registry(config: dict, files: Iterable[str | os.PathLike] = ()) -> None:

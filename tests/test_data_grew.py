@@ -205,7 +205,7 @@ def test_synthetic_twin_round_trip_and_its_submission_scores_against_the_truth(t
 
 
 def test_evaluate_checkpoint_on_the_held_out_split(tmp_path, untrained_coco17_checkpoint):
-    from gaitgraph.evaluation.run import evaluate_checkpoint
+    from gaitgraph.evaluation.evaluate_checkpoint import evaluate_checkpoint
 
     data = convert_grew(synthesize_grew(tmp_path / "w", subjects=8, progress=False, frames=(20, 30)), tmp_path / "c",
                         heldout=0.5, progress=False)

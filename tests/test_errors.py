@@ -224,9 +224,9 @@ def test_every_entry_point_has_the_boundary(tmp_path):
         ["gaitgraph.cli.data", "check", "oumvlp-pose", "--root", str(tmp_path), "--id-list", "x", "--keypoints",
          "openpose", "--output", str(tmp_path / "o.json")],
         ["gaitgraph.paper.tables", str(tmp_path / "out"), str(tmp_path / "none.json")],
-        ["gaitgraph.paper.ablation", "evaluate", "--checkpoint", "x.ckpt", "--data", str(tmp_path / "no"),
+        ["gaitgraph.ablation.rows", "evaluate", "--checkpoint", "x.ckpt", "--data", str(tmp_path / "no"),
          "--output", str(tmp_path / "m.json"), "--row", "base"],
-        ["gaitgraph.viz.ablation", str(tmp_path / "none.json"), str(tmp_path / "out.png")],
+        ["gaitgraph.viz.ablation_figure", str(tmp_path / "none.json"), str(tmp_path / "out.png")],
         ["gaitgraph.data.download", (tmp_path / "none.zip").as_uri(), str(tmp_path / "d.zip"), "--retries", "0"],
         ["gaitgraph.config_check", str(tmp_path / "none.yaml")],
     ]

@@ -124,7 +124,7 @@ def test_dry_run_paper_config_plans_without_the_data(workflow):
 
 def test_dry_run_ablation_has_every_row(workflow):
     """Issue 11: the original's single_branch.yaml is a row: 9 trainings, 12 evaluated rows (embedded default: 1 seed)."""
-    from gaitgraph.ablation import ROWS, TRAININGS
+    from gaitgraph.ablation.study import ROWS, TRAININGS
 
     r = snakemake(workflow, "-n", "results/ablation.md", "results/figures/ablation.png")
     counts = job_counts(r.stdout)
@@ -160,6 +160,16 @@ def test_config_typo_names_the_key(workflow):
     out = r.stdout + r.stderr
     assert f"{path}:{line}: datasets.casia-b.train.learning_rat: unknown key 'learning_rat'" in out, out
     assert len(out.splitlines()) < 10, out
+
+
+def test_unknown_or_foreign_recipe_names_the_key(workflow):
+    for recipe, reason in (("gaitgraph2/casia", "unknown recipe 'gaitgraph2/casia'"),
+                           ("gaitgraph2/validate-on-test", "gaitgraph2/validate-on-test names no method (an overlay?)"),
+                           ("gaitgraph1/casia-b", "gaitgraph1/casia-b trains gaitgraph1")):
+        cfg = write_config(workflow, "recipe.yaml", lambda c: c["datasets"]["casia-b"]["train"].update(recipe=recipe))
+        r = snakemake(workflow, "-n", "--configfile", cfg, check=False)
+        out = r.stdout + r.stderr
+        assert r.returncode != 0 and f"datasets.casia-b.train.recipe: {reason}" in out, out
 
 
 def test_config_wrong_value_is_rejected(workflow):

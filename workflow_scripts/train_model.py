@@ -6,7 +6,7 @@ from gaitgraph.training.runs import train
 
 def main() -> None:
     train(
-        base_config=snakemake.input.config,
+        config=snakemake.input.recipe,
         data=snakemake.input.data,
         run_dir=snakemake.params.run_dir,
         seed=int(snakemake.wildcards.seed),

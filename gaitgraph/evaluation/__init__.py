@@ -8,7 +8,7 @@ import importlib
 
 _EXPORTS = {
     "evaluate": "gaitgraph.evaluation.protocols",
-    "evaluate_checkpoint": "gaitgraph.evaluation.run",
+    "evaluate_checkpoint": "gaitgraph.evaluation.evaluate_checkpoint",
 }
 
 __all__ = list(_EXPORTS)

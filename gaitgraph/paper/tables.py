@@ -1,7 +1,7 @@
 """The paper tables: our rank-1 over seeds beside the published numbers.
 
 ``build_paper_tables(metrics_files, out_md, out_tex, out_json)`` reads the per-run ``metrics.json``
-files (``gaitgraph.evaluation.run``), groups them by (method, experiment, dataset, keypoints),
+files (``gaitgraph.evaluation.metrics_file``), groups them by (method, experiment, dataset, keypoints),
 takes mean ± sample std (ddof = 1) over the runs of a group for every condition and view, and
 writes ``results/tables.md``, ``results/tables.tex`` (booktabs) and the summary
 ``results/metrics.json`` (``docs/design.md``). Every dataset fact (title, conventions, conditions,

@@ -6,7 +6,13 @@ torch and Lightning.
 
 import importlib
 
-_EXPORTS = {"GaitGraph2": "gaitgraph.training.module", "PoseDataModule": "gaitgraph.training.datamodule"}
+_EXPORTS = {
+    "EmbeddingModule": "gaitgraph.training.embedding_module",
+    "GaitGraph2": "gaitgraph.training.gaitgraph2",
+    "GaitGraph1": "gaitgraph.training.gaitgraph1",
+    "PoseDataModule": "gaitgraph.training.datamodule",
+    "TwoViewDataModule": "gaitgraph.training.two_view_datamodule",
+}
 
 __all__ = list(_EXPORTS)
 

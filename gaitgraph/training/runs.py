@@ -120,7 +120,7 @@ def export_history(run_dir: str | os.PathLike, out: str | os.PathLike) -> pd.Dat
 
 def train(
     *,
-    base_config: str,
+    config: str,
     data: str,
     run_dir: str,
     seed: int,
@@ -132,7 +132,8 @@ def train(
     log: str | None = None,
     command: list[str] | None = None,
 ) -> None:
-    """Train one model with ``gaitgraph fit`` (resuming an interrupted run) and export its outputs.
+    """Train one model with ``gaitgraph fit --config config`` (resuming an interrupted run) and export its
+    outputs; the method is the one the config names (``method:``; GaitGraph2 without).
 
     ``command`` replaces the ``gaitgraph`` executable (tests); the data loader gets ``threads - 1``
     worker processes (none with two threads or fewer: a worker would only compete for the cores).
@@ -140,7 +141,7 @@ def train(
     command = command or [sys.executable, "-m", "gaitgraph.cli.main"]
     args = [
         "fit",
-        "--config", base_config,
+        "--config", config,
         "--data.data_path", data,
         "--data.keypoints", keypoints,
         "--data.num_workers", str(threads - 1 if threads > 2 else 0),
@@ -149,7 +150,7 @@ def train(
         "--trainer.enable_progress_bar", "false",
         *fit_arguments(hparams),
     ]  # fmt: skip
-    key = fingerprint(args=args, base_config=Path(base_config).read_text(), data=data_fingerprint(data))
+    key = fingerprint(args=args, base_config=Path(config).read_text(), data=data_fingerprint(data))
     resume = prepare_run_dir(run_dir, key)
     with open(log, "a") if log else open(os.devnull, "w") as out:
         print(f"{'resuming' if resume else 'starting'} run in {run_dir}", file=out, flush=True)

@@ -1,10 +1,10 @@
 """Figure of the ablation study: ``results/figures/ablation.png`` / ``.pdf``.
 
-One horizontal bar per row of ``results/ablation.json`` (``gaitgraph.paper.ablation``): the mean rank-1
+One horizontal bar per row of ``results/ablation.json`` (``gaitgraph.ablation.table``): the mean rank-1
 of the primary column with the sample std over seeds as an error bar, coloured by group, the number of
 runs beside it, and dashed reference lines at the base row and the full model.
 
-    python -m gaitgraph.viz.ablation results/ablation.json results/figures/ablation.png
+    python -m gaitgraph.viz.ablation_figure results/ablation.json results/figures/ablation.png
 """
 
 from __future__ import annotations
@@ -16,11 +16,10 @@ from pathlib import Path
 
 import numpy as np
 
+from gaitgraph.ablation.study import GROUP_TITLES
 from gaitgraph.viz.style import REFERENCE_COLOR, apply_style, color, new_figure, save_figure
 
-GROUP_ORDER = ("ladder", "backbone", "temporal", "ours")
-GROUP_NAMES = {"ladder": "GaitGraph2 components", "backbone": "single branch: ResGCN vs ST-GCN", "temporal": "temporal modelling",
-               "ours": "ours: features, normalization"}
+GROUP_ORDER = tuple(GROUP_TITLES)
 
 
 def plot_ablation(summary: dict, out: str | os.PathLike) -> tuple[Path, Path]:
@@ -61,7 +60,7 @@ def plot_ablation(summary: dict, out: str | os.PathLike) -> tuple[Path, Path]:
         title += " – synthetic data, tiny budgets"
     ax.set_title(title, loc="left")
     handles = [seen[g] for g in GROUP_ORDER if g in seen] + [l for l in ax.get_lines()]
-    labels = [GROUP_NAMES[g] for g in GROUP_ORDER if g in seen] + [l.get_label() for l in ax.get_lines()]
+    labels = [GROUP_TITLES[g] for g in GROUP_ORDER if g in seen] + [l.get_label() for l in ax.get_lines()]
     ax.legend(handles, labels, loc="lower right", fontsize=6.5, frameon=True)
     return save_figure(fig, out)
 
@@ -69,12 +68,12 @@ def plot_ablation(summary: dict, out: str | os.PathLike) -> tuple[Path, Path]:
 def main(argv=None) -> int:
     from gaitgraph.cli.boundary import guarded
 
-    return guarded("python -m gaitgraph.viz.ablation", _main, argv)
+    return guarded("python -m gaitgraph.viz.ablation_figure", _main, argv)
 
 
 def _main(argv: list[str]) -> int:
     if len(argv) != 2:
-        print("usage: python -m gaitgraph.viz.ablation SUMMARY.json OUT.png", file=sys.stderr)
+        print("usage: python -m gaitgraph.viz.ablation_figure SUMMARY.json OUT.png", file=sys.stderr)
         return 2
     from gaitgraph.outputs import check_file_output
 

@@ -1,10 +1,8 @@
-"""ablation_train / gaitgraph1_train / gaitgraph1_finetune rules: merge the base config and the overlays
-(plus workflow settings, e.g. G1's min_length and phase 2's init_from) into one config.yaml, then
-`gaitgraph fit` (or the G1 CLI) through gaitgraph.training.runs.train (resume, fingerprint, exports)."""
+"""ablation_train / gaitgraph1_train / gaitgraph1_finetune rules: merge the recipe and its overlays (plus
+workflow settings, e.g. v1's min_length and phase 2's init_from) into one config.yaml, then `gaitgraph fit`
+(the method its recipe names) through gaitgraph.training.runs.train (resume, fingerprint, exports)."""
 
-import sys
-
-from gaitgraph.ablation import write_merged_config
+from gaitgraph.ablation.study import write_merged_config
 from gaitgraph.cli.boundary import script
 from gaitgraph.training.runs import train
 
@@ -14,9 +12,8 @@ def main() -> None:
     if "init" in snakemake.input.keys():  # G1 phase 2 starts from the phase-1 weights
         extra.setdefault("model", {})["init_from"] = snakemake.input.init
     write_merged_config(list(snakemake.input.configs), snakemake.output.config, extra or None)
-    module = snakemake.params.command
     train(
-        base_config=snakemake.output.config,
+        config=snakemake.output.config,
         data=snakemake.input.data,
         run_dir=snakemake.params.run_dir,
         seed=int(snakemake.wildcards.seed),
@@ -26,8 +23,7 @@ def main() -> None:
         history_out=snakemake.output.history,
         threads=snakemake.threads,
         log=snakemake.log[0],
-        command=[sys.executable, "-m", module] if module else None,
     )
 
 
-script("workflow_scripts/train_ablation.py", main)
+script("workflow_scripts/train_merged_config.py", main)
