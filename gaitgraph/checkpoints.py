@@ -85,6 +85,10 @@ class LoadedModel:
     model: nn.Module  # in eval mode
     spec: ModelSpec
 
+    @property
+    def skeleton(self) -> str:
+        return self.spec.skeleton
+
 
 def read_checkpoint(path_or_dict: Any, map_location: Any = "cpu") -> tuple[dict, str]:
     """``torch.load(..., weights_only=True)`` of a checkpoint file -> (dict, name for messages).

@@ -152,6 +152,106 @@ def validate_config(config: dict, schema: str | os.PathLike | dict, files: Itera
     raise ConfigError(f"{locate(keys, files)}: {key}: {reason}; {HELP}")
 
 
+def _option_names(tool) -> set[str]:
+    """The ``--option`` names (as config keys: ``-`` -> ``_``) a dataset tool's parser takes."""
+    parser = argparse.ArgumentParser(add_help=False)
+    tool.add_arguments(parser)
+    return {o[2:].replace("-", "_") for a in parser._actions for o in a.option_strings if o.startswith("--")}
+
+
+def registry_problems(config: dict) -> list[tuple[list, str]]:
+    """``(key path, reason)`` for every dataset setting the dataset modules (``gaitgraph.datasets``) do not
+    support: unknown dataset names, keypoint sources, sources, converter and local-file options; and
+    datasets/keypoints named by ``pretrained``, ``ablation`` and ``gaitgraph1`` that are not configured."""
+    from gaitgraph.datasets import get_dataset, list_datasets
+
+    problems = []
+    datasets = config.get("datasets") or {}
+    for name, block in datasets.items():
+        try:
+            spec = get_dataset(name)
+        except ValueError:
+            problems.append((["datasets", name], f"unknown dataset {name!r} (known: {', '.join(list_datasets())})"))
+            continue
+        if spec.convert is None:
+            problems.append((["datasets", name], f"{name} has no converter: it cannot be a dataset of the workflow"))
+            continue
+        for i, kp in enumerate(block.get("keypoints", [])):
+            if kp not in spec.keypoints:
+                problems.append((["datasets", name, "keypoints", i],
+                                 f"{name} has no keypoint source {kp!r} (known: {', '.join(spec.keypoints)})"))
+        source = block.get("source", "synthetic")
+        if source == "synthetic" and spec.synthesize is None:
+            problems.append((["datasets", name, "source"], f"{name} has no synthetic twin"))
+        if source in ("download", "local") and source not in block:
+            problems.append((["datasets", name, "source"], f"source is {source} but datasets.{name}.{source} is not set"))
+        convert_options = _option_names(spec.convert)
+        for key in block.get("convert", {}):
+            if key not in convert_options - {"input", "output", "keypoints"}:
+                problems.append((["datasets", name, "convert", key],
+                                 f"`gaitgraph-data convert {name}` has no option --{key.replace('_', '-')}"))
+        for key in set(block.get("local", {})) - {"path"}:
+            if key not in convert_options:
+                problems.append((["datasets", name, "local", key],
+                                 f"`gaitgraph-data convert {name}` reads no file option --{key.replace('_', '-')}"))
+
+    def configured(keys: list, dataset, keypoints) -> None:
+        if dataset not in datasets:
+            problems.append((keys + ["dataset"], f"dataset {dataset!r} is not configured under datasets"))
+        elif keypoints is not None and keypoints not in datasets[dataset].get("keypoints", []):
+            problems.append((keys + ["keypoints"], f"{keypoints!r} is not among datasets.{dataset}.keypoints"))
+
+    for name, block in datasets.items():
+        recipe = (block.get("train") or {}).get("recipe")
+        if recipe is not None:
+            problems += _recipe_problems(["datasets", name, "train", "recipe"], recipe, full=True)
+    base = (config.get("ablation") or {}).get("base_recipe")
+    if base is not None:
+        problems += _recipe_problems(["ablation", "base_recipe"], base, full=True)
+    from gaitgraph.ablation.study import ROW_BY_NAME
+
+    for i, row in enumerate((config.get("ablation") or {}).get("rows") or []):
+        if row not in ROW_BY_NAME:
+            problems.append((["ablation", "rows", i], f"unknown ablation row {row!r} (known: {', '.join(ROW_BY_NAME)})"))
+    for i, p in enumerate(config.get("pretrained") or []):
+        configured(["pretrained", i], p.get("dataset"), p.get("keypoints"))
+    for section in ("ablation", "gaitgraph1"):
+        block = config.get(section) or {}
+        if section == "gaitgraph1" and not block.get("enabled", False):
+            continue
+        if "dataset" in block and block["dataset"] in datasets:
+            configured([section], block["dataset"], block.get("keypoints"))
+    return problems
+
+
+def _recipe_problems(keys: list, recipe: str, full: bool) -> list[tuple[list, str]]:
+    """A recipe that does not resolve, or (``full``) that names no method or another one than GaitGraph2,
+    the method of the workflow's runs (GaitGraph v1 has its own section, ``gaitgraph1``)."""
+    from gaitgraph.recipes import RecipeError, recipe_method
+
+    try:
+        method = recipe_method(recipe)
+    except RecipeError as e:
+        return [(keys, str(e))]
+    except (OSError, yaml.YAMLError) as e:
+        return [(keys, f"cannot read {recipe} ({str(e).splitlines()[0]})")]
+    if full and method is None:
+        return [(keys, f"{recipe} names no method (an overlay?); give a full recipe such as gaitgraph2/casia-b, "
+                       "or add `method: gaitgraph2` to your file")]
+    if full and method != "gaitgraph2":
+        return [(keys, f"{recipe} trains {method}; the workflow's runs train gaitgraph2 (GaitGraph v1: the gaitgraph1 section)")]
+    return []
+
+
+def check_registry(config: dict, files: Iterable[str | os.PathLike] = ()) -> None:
+    """:func:`registry_problems` as one :class:`ConfigError` (the first problem, with file and line)."""
+    problems = registry_problems(config)
+    if problems:
+        keys, reason = problems[0]
+        key = ".".join(map(str, keys))
+        raise ConfigError(f"{locate(keys, [Path(f) for f in files])}: {key}: {reason}; {HELP}")
+
+
 def main(argv: list[str] | None = None) -> int:
     from gaitgraph.cli.boundary import guarded
 
@@ -168,6 +268,7 @@ def _main(argv: list[str] | None) -> int:
     for f in args.files:
         _update(merged, load_yaml(f))
     validate_config(merged, args.schema, args.files)
+    check_registry(merged, args.files)
     print(f"{', '.join(map(str, args.files))}: valid")
     return 0
 

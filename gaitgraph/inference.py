@@ -30,17 +30,24 @@ def model_input(spec: ModelSpec, x: torch.Tensor) -> torch.Tensor:
     return build_input(x, spec.skeleton, multi_branch=spec.multi_branch, mode=spec.features)
 
 
-def embed_batch(model: nn.Module, spec: ModelSpec, x: torch.Tensor, tta: bool = True) -> torch.Tensor:
-    """(N, L, V, 3) poses already cropped to length and on the model's device -> (N, D) or (N, 3D).
+def tta_embedding(forward, poses: torch.Tensor, flip_idx) -> torch.Tensor:
+    """GaitGraph2's test-time augmentation: ``forward`` ((N, L, V, 3) -> (N, D)) of the plain, time-reversed
+    and left/right joint-swapped sequences (labels swapped, coordinates not mirrored), concatenated (N, 3D).
 
-    The TTA variants run as one forward pass of 3N sequences; with the model in eval mode (as it
-    must be here) BatchNorm uses running statistics, so batching does not change any embedding.
+    The three variants run as one forward pass of 3N sequences; with the network in eval mode BatchNorm
+    uses running statistics, so batching does not change any embedding. The training module's
+    evaluation (``GaitGraph2.embed``) and checkpoint embedding (:func:`embed_batch`) both call this.
     """
+    flip = torch.as_tensor(flip_idx, device=poses.device)
+    variants = torch.cat([poses, poses.flip(1), poses[:, :, flip]])  # (3N, L, V, 3)
+    return torch.cat(forward(variants).chunk(3), dim=1)
+
+
+def embed_batch(model: nn.Module, spec: ModelSpec, x: torch.Tensor, tta: bool = True) -> torch.Tensor:
+    """(N, L, V, 3) poses already cropped to length and on the model's device -> (N, D) or (N, 3D)."""
     if not tta:
         return model(model_input(spec, x))
-    flip_idx = torch.tensor(get_skeleton(spec.skeleton).flip_idx, device=x.device)
-    variants = torch.cat([x, x.flip(1), x[:, :, flip_idx]])  # (3N, L, V, 3)
-    return torch.cat(model(model_input(spec, variants)).chunk(3), dim=1)  # (N, 3D)
+    return tta_embedding(lambda poses: model(model_input(spec, poses)), x, get_skeleton(spec.skeleton).flip_idx)
 
 
 def check_sequences(sequences: Sequence, skeleton: str, keep_float64: bool = False) -> list[torch.Tensor]:
@@ -75,22 +82,14 @@ def prepare_sequences(sequences: Sequence, spec: ModelSpec) -> torch.Tensor:
     return torch.stack([to_length(s, length) for s in seqs]) if seqs else torch.empty(0, length, 0, 3)
 
 
-def embed(
-    checkpoint: str | Path | LoadedModel, sequences: Sequence, tta: bool = True, *,
-    batch_size: int = 256, device=None, progress: bool = False,
-) -> np.ndarray:
-    """One embedding per raw (T, V, 3) pose sequence (pixel x, y, conf): (N, 384) with TTA, (N, 128) without.
-
-    ``checkpoint`` is a path or a :class:`LoadedModel`; the variant, skeleton and sequence length come
-    from it. ``device`` defaults to where the model already is (CPU for a path).
-    """
-    loaded = checkpoint if isinstance(checkpoint, LoadedModel) else load_model(checkpoint)
+def embed_windows(loaded: LoadedModel, x: torch.Tensor, tta: bool = True, *, batch_size: int = 256, device=None,
+                  progress: bool = False) -> np.ndarray:
+    """Embeddings of windows already prepared (:func:`prepare_sequences`, (N, L, V, 3)), in batches."""
     model, spec = loaded.model, loaded.spec
     if device is not None:
         model = model.to(device)
     device = next(model.parameters()).device
     model.eval()
-    x = prepare_sequences(sequences, spec)
     dim = spec.embedding_dim * (3 if tta else 1)
     starts = range(0, len(x), batch_size)
     if progress:
@@ -103,3 +102,17 @@ def embed(
             batch = x[s : s + batch_size].to(device)
             out.append(embed_batch(model, spec, batch, tta).float().cpu().numpy())
     return np.concatenate(out)
+
+
+def embed(
+    checkpoint: str | Path | LoadedModel, sequences: Sequence, tta: bool = True, *,
+    batch_size: int = 256, device=None, progress: bool = False,
+) -> np.ndarray:
+    """One embedding per raw (T, V, 3) pose sequence (pixel x, y, conf): (N, 384) with TTA, (N, 128) without.
+
+    ``checkpoint`` is a path or a :class:`LoadedModel`; the variant, skeleton and sequence length come
+    from it. ``device`` defaults to where the model already is (CPU for a path).
+    """
+    loaded = checkpoint if isinstance(checkpoint, LoadedModel) else load_model(checkpoint)
+    x = prepare_sequences(sequences, loaded.spec)
+    return embed_windows(loaded, x, tta, batch_size=batch_size, device=device, progress=progress)

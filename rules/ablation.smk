@@ -3,18 +3,14 @@
 Neither is part of the default target:
     snakemake --cores 2 results/ablation.md results/figures/ablation.png     # or: snakemake ablation
     snakemake --cores 2 gaitgraph1                                           # G1 metrics per seed
-Settings: config "ablation" and "gaitgraph1" (defaults: gaitgraph.ablation when a section is absent);
-docs/ablation.md.
+Settings: config "ablation" and "gaitgraph1" (defaults: config/config.schema.yaml); the study's rows and
+trainings: gaitgraph.ablation.study; docs/ablation.md.
 """
-
-from gaitgraph.ablation import AblationPlan
-
-PLAN = AblationPlan(config, SEEDS)
 
 
 wildcard_constraints:
-    row=PLAN.row_names(),
-    training=PLAN.training_names(),
+    row=_alternatives(ABLATION_ROWS),
+    training=_alternatives(TRAININGS),
     mode="none|center-scale",
 
 
@@ -50,8 +46,8 @@ rule ablation_normalize:
 rule ablation_train:
     """One ablation training: base config + the training's overlays (merged into config.yaml)."""
     input:
-        data=lambda w: PLAN.data(w.dataset, w.keypoints, w.training),
-        configs=lambda w: PLAN.configs(w.dataset, w.training),
+        data=ablation_data,
+        configs=ablation_recipes,
     output:
         model="results/ablation/{dataset}/{keypoints}/train/{training}/seed{seed}/model.ckpt",
         history="results/ablation/{dataset}/{keypoints}/train/{training}/seed{seed}/history.csv",
@@ -67,19 +63,18 @@ rule ablation_train:
         runtime=train_runtime,
         gpu=1,
     params:
-        hparams=lambda w: PLAN.hparams(w.dataset, w.training),
+        hparams=ablation_settings,
         run_dir="results/ablation/{dataset}/{keypoints}/train/{training}/seed{seed}/run",
-        command=None,
         extra={},
     script:
-        "../workflow_scripts/train_ablation.py"
+        "../workflow_scripts/train_merged_config.py"
 
 
 rule ablation_evaluate:
     """One row x seed: rank-1 with or without TTA, frames shuffled at test or not."""
     input:
-        model=lambda w: PLAN.row_model(w.dataset, w.keypoints, w.row, w.seed),
-        data=lambda w: PLAN.row_data(w.dataset, w.keypoints, w.row),
+        model=row_model,
+        data=row_data,
     output:
         metrics="results/ablation/{dataset}/{keypoints}/evaluate/{row}/seed{seed}/metrics.json",
     log:
@@ -92,17 +87,17 @@ rule ablation_evaluate:
         runtime=120,
         gpu=1,
     params:
-        flags=lambda w: PLAN.eval_flags(w.row),
+        flags=lambda w: " ".join(evaluation_flags(ABLATION_ROWS[w.row])),
     shell:
-        "python -m gaitgraph.paper.ablation evaluate --checkpoint {input.model:q} --data {input.data:q}"
+        "python -m gaitgraph.ablation.rows evaluate --checkpoint {input.model:q} --data {input.data:q}"
         " --output {output.metrics:q} --row {wildcards.row} --seed {wildcards.seed} {params.flags}"
-        " --device $(python -m gaitgraph.pipeline device) > {log:q} 2>&1"
+        " > {log:q} 2>&1"
 
 
 rule build_ablation:
     """results/ablation.md / .tex / .json: every row, mean +- std over seeds, deltas, n runs."""
     input:
-        metrics=PLAN.metrics_files(),
+        metrics=ablation_metrics_files(),
     output:
         md="results/ablation.md",
         tex="results/ablation.tex",
@@ -117,8 +112,8 @@ rule build_ablation:
         mem_mb=1000,
         runtime=10,
     params:
-        default_normalization=PLAN.default_normalization(),
-        rows=[r.name for r in PLAN.rows],
+        default_normalization=default_normalization(ABLATION["dataset"]),
+        rows=list(ABLATION_ROWS),
     script:
         "../workflow_scripts/build_ablation.py"
 
@@ -139,7 +134,7 @@ rule plot_ablation:
         mem_mb=1000,
         runtime=10,
     shell:
-        "python -m gaitgraph.viz.ablation {input.summary:q} {output.png:q} > {log:q} 2>&1"
+        "python -m gaitgraph.viz.ablation_figure {input.summary:q} {output.png:q} > {log:q} 2>&1"
 
 
 # --- GaitGraph (v1) ------------------------------------------------------------------------------
@@ -148,14 +143,14 @@ rule plot_ablation:
 rule gaitgraph1:
     """GaitGraph v1 evaluations (CASIA-B per seed), for results/tables.md when gaitgraph1/enabled."""
     input:
-        PLAN.g1_metrics_files(),
+        gaitgraph1_metrics_files(),
 
 
 rule gaitgraph1_train:
-    """Phase 1: 300 epochs at lr 1e-2 (config/train/gaitgraph1.yaml; budget from config)."""
+    """Phase 1: 300 epochs at lr 1e-2 (recipe gaitgraph1/casia-b; budget from config)."""
     input:
         data="results/data/normalized/{dataset}/{keypoints}",
-        configs=["config/train/gaitgraph1.yaml"],
+        configs=[recipe_file("gaitgraph1/casia-b")],
     output:
         model="results/train/{dataset}/{keypoints}/gaitgraph1-phase1/seed{seed}/model.ckpt",
         history="results/train/{dataset}/{keypoints}/gaitgraph1-phase1/seed{seed}/history.csv",
@@ -171,19 +166,18 @@ rule gaitgraph1_train:
         runtime=train_runtime,
         gpu=1,
     params:
-        hparams=lambda w: PLAN.g1_hparams(w.dataset, 1),
+        hparams=lambda w: gaitgraph1_settings(w.dataset, 1),
         run_dir="results/train/{dataset}/{keypoints}/gaitgraph1-phase1/seed{seed}/run",
-        command="gaitgraph.training.gaitgraph1",
-        extra=PLAN.g1_extra(),
+        extra=gaitgraph1_extra(),
     script:
-        "../workflow_scripts/train_ablation.py"
+        "../workflow_scripts/train_merged_config.py"
 
 
 rule gaitgraph1_finetune:
-    """Phase 2: 100 epochs at lr 1e-5 from the phase-1 weights (config/train/gaitgraph1_finetune.yaml)."""
+    """Phase 2: 100 epochs at lr 1e-5 from the phase-1 weights (recipe gaitgraph1/casia-b-finetune)."""
     input:
         data="results/data/normalized/{dataset}/{keypoints}",
-        configs=["config/train/gaitgraph1.yaml", "config/train/gaitgraph1_finetune.yaml"],
+        configs=[recipe_file("gaitgraph1/casia-b"), recipe_file("gaitgraph1/casia-b-finetune")],
         init=rules.gaitgraph1_train.output.model,
     output:
         model="results/train/{dataset}/{keypoints}/gaitgraph1/seed{seed}/model.ckpt",
@@ -200,12 +194,11 @@ rule gaitgraph1_finetune:
         runtime=train_runtime,
         gpu=1,
     params:
-        hparams=lambda w: PLAN.g1_hparams(w.dataset, 2),
+        hparams=lambda w: gaitgraph1_settings(w.dataset, 2),
         run_dir="results/train/{dataset}/{keypoints}/gaitgraph1/seed{seed}/run",
-        command="gaitgraph.training.gaitgraph1",
-        extra=PLAN.g1_extra(),
+        extra=gaitgraph1_extra(),
     script:
-        "../workflow_scripts/train_ablation.py"
+        "../workflow_scripts/train_merged_config.py"
 
 
 rule gaitgraph1_evaluate:
@@ -226,9 +219,9 @@ rule gaitgraph1_evaluate:
         runtime=120,
         gpu=1,
     params:
-        test_set=PLAN.g1["test_set"],
+        test_set=GAITGRAPH1["test_set"],
     shell:
         "gaitgraph evaluate --checkpoint {input.model:q} --data {input.data:q}"
         " --output {output.metrics:q} --method GaitGraph --experiment gaitgraph1"
         " --seed {wildcards.seed} --no-tta --test-set {params.test_set}"
-        " --device $(python -m gaitgraph.pipeline device) --quiet > {log:q} 2>&1"
+        " --quiet > {log:q} 2>&1"

@@ -1,31 +1,62 @@
 """Config validation, wildcard constraints, target lists and input helpers. No rules here."""
 
-from gaitgraph.config_check import ConfigError, validate_config
+import re
+import shlex
+from pathlib import Path
+
+from gaitgraph.ablation.study import (
+    TRAININGS,
+    evaluation_flags,
+    other_normalization,
+    select_rows,
+    training_recipes,
+    training_settings,
+)
+from gaitgraph.config_check import ConfigError, check_registry, validate_config
+from gaitgraph.datasets import get_dataset
+from gaitgraph.methods import get_method
+from gaitgraph.recipes import resolve_recipe
 
 # One line naming the config file, the key and the line (snakemake.utils.validate prints the whole
 # schema). Files lowest precedence first: the Snakefile's configfile, then --configfile in order.
 _cli_configfiles = [str(f) for f in workflow.config_settings.configfiles]
 try:
-    validate_config(
-        config,
-        "config/config.schema.yaml",  # beside config/config.yaml, relative to the working directory
-        [f for f in workflow.configfiles if str(f) not in _cli_configfiles] + _cli_configfiles,
-    )
+    _config_files = [
+        f for f in workflow.configfiles if str(f) not in _cli_configfiles
+    ] + _cli_configfiles
+    # beside config/config.yaml, relative to the working directory
+    validate_config(config, "config/config.schema.yaml", _config_files)
+    check_registry(
+        config, _config_files
+    )  # dataset names, keypoint sources, options: the dataset modules'
 except ConfigError as e:
     raise WorkflowError(f"config error: {e}") from None
 
-# Our trainings are one experiment; pre-trained checkpoints are evaluated under their own names.
+# Our trainings are one experiment, the method of the datasets' recipes (gaitgraph.config_check checks it);
+# pre-trained checkpoints are evaluated under their own names.
 EXPERIMENT = "gaitgraph2"
-METHOD = "GaitGraph2"
+METHOD = get_method(EXPERIMENT).title
 
 # (dataset, keypoints) pairs, in config order: casia-b/hrnet, oumvlp-pose/openpose, .../alphapose
 RUNS = [(ds, kp) for ds, entry in config["datasets"].items() for kp in entry["keypoints"]]
 SEEDS = config["seeds"]
 
 
+def _alternatives(names):
+    return "|".join(re.escape(n) for n in sorted(set(names))) or "(?!)"
+
+
+# the configured datasets and their keypoint sources (names checked against gaitgraph.datasets)
+DATASETS = config["datasets"]
+
+
 wildcard_constraints:
-    dataset="casia-b|oumvlp-pose",
-    keypoints="hrnet|openpose|alphapose",
+    dataset=_alternatives(DATASETS),
+    tree_dataset=_alternatives(ds for ds in DATASETS if not get_dataset(ds).source_file),
+    source_file=_alternatives(
+        get_dataset(ds).source_file for ds in DATASETS if get_dataset(ds).source_file
+    ),
+    keypoints=_alternatives(kp for ds in DATASETS for kp in get_dataset(ds).keypoints),
     experiment=EXPERIMENT,
     seed=r"\d+",
     name=r"[A-Za-z0-9_.-]+",
@@ -48,15 +79,18 @@ def get_metrics_files():
     return ours + get_gaitgraph1_metrics_files() + pretrained
 
 
-def get_gaitgraph1_metrics_files():
-    """GaitGraph (v1) evaluations per seed when `gaitgraph1: {enabled: true}` (rules/ablation.smk)."""
-    g1 = config.get("gaitgraph1", {})
-    if not g1.get("enabled", False):
-        return []
+def gaitgraph1_metrics_files():
+    """GaitGraph (v1) evaluations per seed (target gaitgraph1, rules/ablation.smk)."""
+    g1 = config["gaitgraph1"]
     return [
         f"results/evaluate/{g1['dataset']}/{g1['keypoints']}/gaitgraph1/seed{seed}/metrics.json"
         for seed in SEEDS
     ]
+
+
+def get_gaitgraph1_metrics_files():
+    """The v1 evaluations in results/tables.md: when `gaitgraph1: {enabled: true}`."""
+    return gaitgraph1_metrics_files() if config["gaitgraph1"]["enabled"] else []
 
 
 def get_history_files():
@@ -88,36 +122,60 @@ def get_final_output():
 # --- data ------------------------------------------------------------------------------------
 
 
-def get_casia_b_csv(wildcards):
-    if config["datasets"]["casia-b"]["source"] == "download":
-        return "resources/casia-b/casia-b_pose_coco.csv"
-    return "resources/synthetic/casia-b/casia-b_pose_coco.csv"
+def dataset_source(wildcards):
+    """synthetic | download | local for this dataset."""
+    return DATASETS[wildcards.dataset]["source"]
 
 
-def get_oumvlp_pose_input(wildcards):
-    """The synthetic tree, or the check that the user's licensed copy is in place."""
-    if config["datasets"]["oumvlp-pose"]["source"] == "local":
-        return {"checked": f"results/data/check/oumvlp-pose/{wildcards.keypoints}.json"}
-    return {
-        "tree": f"resources/synthetic/oumvlp-pose/{wildcards.keypoints}",
-        "id_list": "resources/synthetic/oumvlp-pose/ID_list.csv",
-    }
+def source_file(dataset):
+    """The released file a dataset's converter reads ("" when it reads a folder tree)."""
+    return get_dataset(dataset).source_file
 
 
-def get_oumvlp_pose_root(wildcards):
-    if config["datasets"]["oumvlp-pose"]["source"] == "local":
-        return config["datasets"]["oumvlp-pose"]["local"]["path"]
-    return "resources/synthetic/oumvlp-pose"
+def get_source_path(wildcards):
+    """What `gaitgraph-data convert` reads: the synthetic twin, the download or your copy."""
+    ds, name = wildcards.dataset, source_file(wildcards.dataset)
+    source = dataset_source(wildcards)
+    if source == "synthetic":
+        return f"resources/synthetic/{ds}/{name}" if name else f"resources/synthetic/{ds}"
+    if source == "download":
+        return f"resources/{ds}/{name}"
+    return DATASETS[ds]["local"]["path"]
 
 
-def get_oumvlp_pose_id_list(wildcards):
-    if config["datasets"]["oumvlp-pose"]["source"] == "local":
-        return config["datasets"]["oumvlp-pose"]["local"]["id_list"]
-    return "resources/synthetic/oumvlp-pose/ID_list.csv"
+def get_convert_inputs(wildcards):
+    """The converter's input; for your own copy, the check that it is in place (it lies outside the workflow)."""
+    configured = DATASETS[wildcards.dataset]["keypoints"]
+    if wildcards.keypoints not in configured:
+        raise ValueError(
+            f"{wildcards.dataset}/{wildcards.keypoints}: keypoint source {wildcards.keypoints!r} is not configured "
+            f"for {wildcards.dataset} (datasets/{wildcards.dataset}/keypoints: {configured})"
+        )
+    if dataset_source(wildcards) == "local":
+        return {"checked": f"results/data/check/{wildcards.dataset}/{wildcards.keypoints}.json"}
+    return {"source": get_source_path(wildcards)}
 
 
-def synthetic_flag(dataset):
-    return "--synthetic" if config["datasets"][dataset]["source"] == "synthetic" else ""
+def _options(values):
+    return " ".join(
+        f"--{k.replace('_', '-')} {shlex.quote(str(v))}" for k, v in sorted(values.items())
+    )
+
+
+def local_file_options(wildcards):
+    """More released files of your copy (e.g. --id-list), for the check and the converter."""
+    local = DATASETS[wildcards.dataset].get("local", {})
+    if dataset_source(wildcards) != "local":
+        return ""
+    return _options({k: v for k, v in local.items() if k != "path"})
+
+
+def convert_options(wildcards):
+    """`gaitgraph-data convert` options: the config's convert block, your copy's files, --synthetic."""
+    entry = DATASETS[wildcards.dataset]
+    options = [_options(entry.get("convert", {})), local_file_options(wildcards)]
+    options.append("--synthetic" if entry["source"] == "synthetic" else "")
+    return " ".join(o for o in options if o)
 
 
 def fill_flag(wildcards):
@@ -129,15 +187,25 @@ def fill_flag(wildcards):
 # --- training and evaluation -----------------------------------------------------------------
 
 
-def get_train_config(wildcards):
-    return config["datasets"][wildcards.dataset]["train"]["config"]
+def recipe_file(recipe):
+    """The file of a recipe (a packaged name, or a YAML file of your own): an input, so that editing it
+    retrains. Relative to the working directory where it lies below it (stable run fingerprints)."""
+    path = resolve_recipe(recipe).resolve()
+    try:
+        return str(path.relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
+
+
+def get_train_recipe(wildcards):
+    return recipe_file(config["datasets"][wildcards.dataset]["train"]["recipe"])
 
 
 def get_hyperparameters(wildcards):
-    """Training settings of this dataset (minus the base-config path, which is an input)."""
+    """Training settings of this dataset (minus the recipe, which is an input)."""
     train = config["datasets"][wildcards.dataset]["train"]
     # sorted: the order of keys in a YAML file must not count as a changed parameter
-    return {key: train[key] for key in sorted(train) if key != "config"}
+    return {key: train[key] for key in sorted(train) if key != "recipe"}
 
 
 def get_run_dir(wildcards):
@@ -169,3 +237,76 @@ def get_pretrained_checkpoint(wildcards):
 
 def get_pretrained_method(wildcards):
     return get_pretrained(wildcards).get("method", "GaitGraph2 (pre-trained)")
+
+
+# --- the ablation study and GaitGraph (v1) (rules/ablation.smk) -------------------------------
+
+ABLATION = config["ablation"]  # every key has its schema default
+ABLATION_SEEDS = ABLATION["seeds"] if ABLATION["seeds"] is not None else SEEDS
+ABLATION_ROWS = {r.name: r for r in select_rows(ABLATION["rows"])}
+GAITGRAPH1 = config["gaitgraph1"]
+
+
+def default_normalization(dataset):
+    return config["datasets"][dataset]["normalization"]
+
+
+def ablation_metrics_files():
+    prefix = f"results/ablation/{ABLATION['dataset']}/{ABLATION['keypoints']}"
+    return [
+        f"{prefix}/evaluate/{row}/seed{seed}/metrics.json"
+        for row in ABLATION_ROWS
+        for seed in ABLATION_SEEDS
+    ]
+
+
+def training_data(dataset, keypoints, training):
+    """The normalized dataset; the normalization row trains on the mode the workflow does not use."""
+    if TRAININGS[training].normalization == "other":
+        mode = other_normalization(default_normalization(dataset))
+        return f"results/ablation/data/{dataset}/{keypoints}/{mode}"
+    return f"results/data/normalized/{dataset}/{keypoints}"
+
+
+def ablation_data(wildcards):
+    return training_data(wildcards.dataset, wildcards.keypoints, wildcards.training)
+
+
+def ablation_recipes(wildcards):
+    base = ABLATION["base_recipe"] or config["datasets"][wildcards.dataset]["train"]["recipe"]
+    return [recipe_file(r) for r in training_recipes(wildcards.training, base)]
+
+
+def ablation_settings(wildcards):
+    train = config["datasets"][wildcards.dataset]["train"]
+    return training_settings(train, ABLATION.get("train"), wildcards.training)
+
+
+def row_training(wildcards):
+    return ABLATION_ROWS[wildcards.row].training
+
+
+def row_model(wildcards):
+    return "results/ablation/{dataset}/{keypoints}/train/{training}/seed{seed}/model.ckpt".format(
+        training=row_training(wildcards), **wildcards
+    )
+
+
+def row_data(wildcards):
+    return training_data(wildcards.dataset, wildcards.keypoints, row_training(wildcards))
+
+
+def gaitgraph1_settings(dataset, phase):
+    """The dataset's window and validation interval, then gaitgraph1/phase<N>; epochs, learning rate,
+    batch size and backbone come from v1's recipes unless phase<N> overrides them."""
+    train = config["datasets"][dataset]["train"]
+    out = {k: train[k] for k in ("sequence_length", "check_val_every_n_epoch") if k in train}
+    out.update(GAITGRAPH1.get(f"phase{phase}") or {})
+    return out
+
+
+def gaitgraph1_extra():
+    """Workflow settings merged into v1's config: min_length where the config sets one."""
+    if GAITGRAPH1["min_length"] is None:
+        return {}
+    return {"data": {"min_length": int(GAITGRAPH1["min_length"])}}

@@ -1,10 +1,10 @@
-rule download_casia_b:
-    """CASIA-B poses from the GaitGraph v0.1 release; SHA-256 verified (or recorded on first use)."""
+rule download_dataset:
+    """A dataset that can be downloaded (source: download); SHA-256 verified (or recorded on first use)."""
     output:
-        archive="resources/casia-b/data.zip",
-        csv="resources/casia-b/casia-b_pose_coco.csv",
+        archive="resources/{dataset}/{source_file}.zip",
+        source="resources/{dataset}/{source_file}",
     log:
-        "results/logs/download_casia_b/casia-b.log",
+        "results/logs/download_dataset/{dataset}/{source_file}.log",
     conda:
         "../envs/base.yaml"
     threads: 1
@@ -12,21 +12,22 @@ rule download_casia_b:
         mem_mb=1000,
         runtime=60,
     params:
-        url=lookup(dpath="datasets/casia-b/download/url", within=config),
-        sha256=lookup(dpath="datasets/casia-b/download/sha256", within=config),
-        member=lookup(dpath="datasets/casia-b/download/member", within=config),
-        retries=lookup(dpath="datasets/casia-b/download/retries", within=config),
+        url=lookup(dpath="datasets/{dataset}/download/url", within=config),
+        sha256=lookup(dpath="datasets/{dataset}/download/sha256", within=config),
+        member=lookup(dpath="datasets/{dataset}/download/member", within=config),
+        retries=lookup(dpath="datasets/{dataset}/download/retries", within=config),
     shell:
         "python -m gaitgraph.data.download {params.url:q} {output.archive:q} --sha256 '{params.sha256}'"
-        " --retries {params.retries} --extract {params.member:q} --to {output.csv:q} > {log:q} 2>&1"
+        " --retries {params.retries} --extract {params.member:q} --to {output.source:q} > {log:q} 2>&1"
         " || {{ cat {log:q} >&2; exit 1; }}"
 
 
-rule synthesize_casia_b:
+rule synthesize_dataset_file:
+    """The synthetic twin of a dataset released as one file (CASIA-B's CSV)."""
     output:
-        csv="resources/synthetic/casia-b/casia-b_pose_coco.csv",
+        source="resources/synthetic/{dataset}/{source_file}",
     log:
-        "results/logs/synthesize_casia_b/casia-b.log",
+        "results/logs/synthesize_dataset/{dataset}/{source_file}.log",
     conda:
         "../envs/torch.yaml"
     threads: 1
@@ -34,20 +35,19 @@ rule synthesize_casia_b:
         mem_mb=2000,
         runtime=30,
     params:
-        subjects=lookup(dpath="datasets/casia-b/synthetic/subjects", within=config),
-        seed=lookup(dpath="datasets/casia-b/synthetic/seed", within=config),
+        subjects=lookup(dpath="datasets/{dataset}/synthetic/subjects", within=config),
+        seed=lookup(dpath="datasets/{dataset}/synthetic/seed", within=config),
     shell:
-        "gaitgraph-data synthesize casia-b --output {output.csv:q} --subjects {params.subjects}"
+        "gaitgraph-data synthesize {wildcards.dataset} --output {output.source:q} --subjects {params.subjects}"
         " --seed {params.seed} --quiet > {log:q} 2>&1"
 
 
-rule synthesize_oumvlp_pose:
+rule synthesize_dataset_tree:
+    """The synthetic twin of a dataset released as a folder tree (OUMVLP-Pose, Gait3D, GREW)."""
     output:
-        openpose=directory("resources/synthetic/oumvlp-pose/openpose"),
-        alphapose=directory("resources/synthetic/oumvlp-pose/alphapose"),
-        id_list="resources/synthetic/oumvlp-pose/ID_list.csv",
+        tree=directory("resources/synthetic/{tree_dataset}"),
     log:
-        "results/logs/synthesize_oumvlp_pose/oumvlp-pose.log",
+        "results/logs/synthesize_dataset/{tree_dataset}.log",
     conda:
         "../envs/torch.yaml"
     threads: 1
@@ -55,20 +55,19 @@ rule synthesize_oumvlp_pose:
         mem_mb=2000,
         runtime=30,
     params:
-        root=subpath(output.id_list, parent=True),
-        subjects=lookup(dpath="datasets/oumvlp-pose/synthetic/subjects", within=config),
-        seed=lookup(dpath="datasets/oumvlp-pose/synthetic/seed", within=config),
+        subjects=lookup(dpath="datasets/{tree_dataset}/synthetic/subjects", within=config),
+        seed=lookup(dpath="datasets/{tree_dataset}/synthetic/seed", within=config),
     shell:
-        "gaitgraph-data synthesize oumvlp-pose --output {params.root:q} --subjects {params.subjects}"
+        "gaitgraph-data synthesize {wildcards.tree_dataset} --output {output.tree:q} --subjects {params.subjects}"
         " --seed {params.seed} --quiet > {log:q} 2>&1"
 
 
-rule check_oumvlp_pose:
-    """OUMVLP-Pose needs a licence: fail with where to apply and where to put the files."""
+rule check_dataset:
+    """Your licensed copy (source: local): fail with where to apply and where to put the files."""
     output:
-        checked="results/data/check/oumvlp-pose/{keypoints}.json",
+        checked="results/data/check/{dataset}/{keypoints}.json",
     log:
-        "results/logs/check_oumvlp_pose/{keypoints}.log",
+        "results/logs/check_dataset/{dataset}/{keypoints}.log",
     conda:
         "../envs/base.yaml"
     threads: 1
@@ -76,41 +75,21 @@ rule check_oumvlp_pose:
         mem_mb=1000,
         runtime=10,
     params:
-        root=lookup(dpath="datasets/oumvlp-pose/local/path", within=config),
-        id_list=lookup(dpath="datasets/oumvlp-pose/local/id_list", within=config),
+        root=lookup(dpath="datasets/{dataset}/local/path", within=config),
+        files=local_file_options,
     shell:
-        "python -m gaitgraph.pipeline check-oumvlp-pose --root {params.root:q}"
-        " --id-list {params.id_list:q} --keypoints {wildcards.keypoints} --output {output.checked:q}"
-        " > {log:q} 2>&1 || {{ cat {log:q} >&2; exit 1; }}"
+        "gaitgraph-data check {wildcards.dataset} --root {params.root:q} --keypoints {wildcards.keypoints}"
+        " {params.files} --output {output.checked:q} > {log:q} 2>&1 || {{ cat {log:q} >&2; exit 1; }}"
 
 
-rule convert_casia_b:
+rule convert_dataset:
+    """The released pose files (synthetic, downloaded or yours) -> a converted dataset per keypoint source."""
     input:
-        csv=get_casia_b_csv,
+        unpack(get_convert_inputs),
     output:
-        dataset=directory("results/data/converted/casia-b/hrnet"),
+        dataset=directory("results/data/converted/{dataset}/{keypoints}"),
     log:
-        "results/logs/convert_casia_b/casia-b/hrnet.log",
-    conda:
-        "../envs/torch.yaml"
-    threads: 1
-    resources:
-        mem_mb=6000,
-        runtime=60,
-    params:
-        synthetic=synthetic_flag("casia-b"),
-    shell:
-        "gaitgraph-data convert casia-b --input {input.csv:q} --output {output.dataset:q}"
-        " {params.synthetic} > {log:q} 2>&1"
-
-
-rule convert_oumvlp_pose:
-    input:
-        unpack(get_oumvlp_pose_input),
-    output:
-        dataset=directory("results/data/converted/oumvlp-pose/{keypoints}"),
-    log:
-        "results/logs/convert_oumvlp_pose/oumvlp-pose/{keypoints}.log",
+        "results/logs/convert_dataset/{dataset}/{keypoints}.log",
     conda:
         "../envs/torch.yaml"
     threads: 1
@@ -118,14 +97,11 @@ rule convert_oumvlp_pose:
         mem_mb=12000,
         runtime=240,
     params:
-        root=get_oumvlp_pose_root,
-        id_list=get_oumvlp_pose_id_list,
-        synthetic=synthetic_flag("oumvlp-pose"),
-        person=lookup(dpath="datasets/oumvlp-pose/person", within=config, default="track"),
+        source=get_source_path,
+        options=convert_options,
     shell:
-        "gaitgraph-data convert oumvlp-pose --input {params.root:q} --keypoints {wildcards.keypoints}"
-        " --id-list {params.id_list:q} --output {output.dataset:q} --person {params.person}"
-        " {params.synthetic} > {log:q} 2>&1"
+        "gaitgraph-data convert {wildcards.dataset} --input {params.source:q} --keypoints {wildcards.keypoints}"
+        " --output {output.dataset:q} {params.options} > {log:q} 2>&1"
 
 
 rule normalize_keypoints:

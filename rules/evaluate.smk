@@ -22,7 +22,7 @@ rule evaluate_model:
     shell:
         "gaitgraph evaluate --checkpoint {input.model:q} --data {input.data:q}"
         " --output {output.metrics:q} --method {params.method:q} --experiment {wildcards.experiment}"
-        " --seed {wildcards.seed} {params.tta} --device $(python -m gaitgraph.pipeline device)"
+        " --seed {wildcards.seed} {params.tta}"
         " --quiet > {log:q} 2>&1"
 
 
@@ -50,5 +50,5 @@ rule evaluate_pretrained:
     shell:
         "gaitgraph evaluate --checkpoint {input.model:q} --data {input.data:q}"
         " --output {output.metrics:q} --method {params.method:q} --experiment {wildcards.name}"
-        " --seed 0 {params.tta} --device $(python -m gaitgraph.pipeline device)"
+        " --seed 0 {params.tta}"
         " --quiet > {log:q} 2>&1"

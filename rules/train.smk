@@ -3,7 +3,7 @@ rule train_model:
     so that Snakemake never deletes them: a retry or a rerun after an interruption resumes."""
     input:
         data="results/data/normalized/{dataset}/{keypoints}",
-        config=get_train_config,
+        recipe=get_train_recipe,
     output:
         model="results/train/{dataset}/{keypoints}/{experiment}/seed{seed}/model.ckpt",
         history="results/train/{dataset}/{keypoints}/{experiment}/seed{seed}/history.csv",

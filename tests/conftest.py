@@ -41,6 +41,12 @@ def shared_file(relative: str) -> Path:
     return path
 
 
+# The datasets' views, written out here (not read from gaitgraph.datasets) so that the tests check the package
+# against the published facts rather than against itself.
+CASIA_VIEWS = list(range(0, 181, 18))
+OUMVLP_VIEWS = list(range(0, 91, 15)) + list(range(180, 271, 15))
+
+
 # rough standing pose, COCO-17 order, pixels (y grows downwards), ~100 px tall
 _COCO_TEMPLATE = np.array([
     [0, -45], [-3, -48], [3, -48], [-6, -46], [6, -46],

@@ -7,10 +7,21 @@ import json
 import pytest
 import yaml
 
-from gaitgraph.ablation import ROW_BY_NAME, ROWS, TRAININGS, AblationPlan, merge_configs
-from gaitgraph.paper.ablation import build_ablation_table, shuffle_frames
+from gaitgraph.ablation.rows import shuffle_frames
+from gaitgraph.ablation.study import (
+    ROW_BY_NAME,
+    ROWS,
+    TRAININGS,
+    evaluation_flags,
+    merge_configs,
+    select_rows,
+    training_recipes,
+    training_settings,
+)
+from gaitgraph.ablation.table import build_ablation_table
+from gaitgraph.recipes import recipe_path
 
-BASE = "config/train/oumvlp.yaml"
+BASE = "gaitgraph2/oumvlp-pose"
 
 
 @pytest.fixture(autouse=True)
@@ -21,17 +32,16 @@ def _plain_argv(monkeypatch):
     monkeypatch.setattr(sys, "argv", ["gaitgraph"])
 
 
-def _resolve(overlays, data_path, cli_module="gaitgraph.cli.main", base=BASE):
+def _resolve(overlays, data_path, method="gaitgraph2", base=BASE):
     """Instantiate the LightningCLI with base + overlays as repeated --config (no subcommand, no run)."""
-    import importlib
+    from gaitgraph.cli.main import cli
 
-    cli = importlib.import_module(cli_module).cli
-    args = ["--config", base]
-    for o in overlays:
-        args += ["--config", o]
+    args = []
+    for o in [base, *overlays]:
+        args += ["--config", str(recipe_path(o)) if not str(o).endswith(".yaml") else str(o)]
     args += ["--data.data_path", str(data_path), "--data.keypoints", "hrnet", "--trainer.logger", "false",
              "--trainer.accelerator", "cpu"]
-    return cli(args, run=False)
+    return cli(args, run=False, method=method)
 
 
 def _noise(dm) -> dict:
@@ -98,32 +108,31 @@ def test_merged_config_equals_repeated_config(tiny_dataset, tmp_path):
     assert dict(a.datamodule.hparams) == dict(b.datamodule.hparams)
 
 
-def test_gaitgraph1_configs_resolve(tiny_dataset):
-    c = _resolve(["config/train/gaitgraph1_finetune.yaml"], tiny_dataset, "gaitgraph.training.gaitgraph1",
-                 base="config/train/gaitgraph1.yaml")
+def test_gaitgraph1_recipes_resolve(tiny_dataset):
+    c = _resolve(["gaitgraph1/casia-b-finetune"], tiny_dataset, "gaitgraph1", base="gaitgraph1/casia-b")
     hp = c.model.hparams
     assert (hp["backend_name"], hp["learning_rate"], hp["loss_temperature"], hp["base_temperature"]) == (
         "resgcn-n39-r8", 1e-5, 0.01, 0.07)
     assert hp["multi_input"] is False and hp["l2_normalize"] is True and hp["optimizer"] == "adam"
     assert c.trainer.max_epochs == 100 and c.datamodule.batch_size == 128 and c.datamodule.min_length == 61
-    p1 = _resolve([], tiny_dataset, "gaitgraph.training.gaitgraph1", base="config/train/gaitgraph1.yaml")
+    p1 = _resolve([], tiny_dataset, "gaitgraph1", base="gaitgraph1/casia-b")
     assert p1.trainer.max_epochs == 300 and p1.model.hparams["learning_rate"] == 0.01
 
 
-def test_plan_paths_and_settings():
+def test_settings_of_the_workflow_steps():
     config = yaml.safe_load(open("config/config.yaml"))
-    plan = AblationPlan({**config, "ablation": {"seeds": [0, 1], "train": {"max_epochs": 1}}}, [0])
-    files = plan.metrics_files()
-    assert len(files) == 2 * len(ROWS) and files[0].endswith("oumvlp-pose/alphapose/evaluate/base/seed0/metrics.json")
-    assert plan.row_model("oumvlp-pose", "alphapose", "full", 1).endswith("train/augmentation/seed1/model.ckpt")
-    assert plan.eval_flags("full") == "--tta" and plan.eval_flags("temporal_shuffle_both") == "--test-shuffle"
-    assert plan.eval_flags("base") == ""
-    assert "backbone" not in plan.hparams("oumvlp-pose", "stgcn")  # the overlay's stgcn must win
-    assert plan.hparams("oumvlp-pose", "base")["max_epochs"] == 1
-    assert plan.data("oumvlp-pose", "alphapose", "normalization").endswith("/center-scale")
-    assert plan.configs("oumvlp-pose", "temp_shuffle") == [BASE, *TRAININGS["temp_shuffle"].overlays]
-    with pytest.raises(ValueError, match="unknown rows"):
-        AblationPlan({**config, "ablation": {"rows": ["nope"]}}, [0])
+    train = config["datasets"]["oumvlp-pose"]["train"]
+    assert evaluation_flags(ROW_BY_NAME["full"]) == ["--tta"]
+    assert evaluation_flags(ROW_BY_NAME["temporal_shuffle_both"]) == ["--test-shuffle"]
+    assert evaluation_flags(ROW_BY_NAME["base"]) == []
+    assert "backbone" not in training_settings(train, {}, "stgcn")  # the overlay's stgcn must win
+    settings = training_settings(train, {"max_epochs": 1}, "base")
+    assert settings["max_epochs"] == 1 and settings["backbone"] == train["backbone"] and "recipe" not in settings
+    assert training_recipes("temp_shuffle", BASE) == [BASE, *TRAININGS["temp_shuffle"].overlays]
+    assert [r.name for r in select_rows(["full", "base"])] == ["base", "full"]  # table order
+    assert select_rows(None) == ROWS
+    with pytest.raises(ValueError, match="unknown ablation rows"):
+        select_rows(["nope"])
 
 
 def test_shuffle_frames_permutes_within_each_window():
@@ -177,7 +186,7 @@ def test_table_rejects_non_ablation_metrics(tmp_path):
 
 
 def test_figure(tmp_path):
-    from gaitgraph.viz.ablation import plot_ablation
+    from gaitgraph.viz.ablation_figure import plot_ablation
 
     summary = {"dataset": "oumvlp-pose", "keypoints": "alphapose", "primary": "p", "synthetic": True, "rows": [
         {"row": r.name, "label": r.label, "group": r.group, "n_runs": 2,
@@ -186,12 +195,12 @@ def test_figure(tmp_path):
     assert png.stat().st_size > 1000 and pdf.is_file()
 
 
-def test_the_plan_is_cheap_to_import():
-    """rules/ablation.smk imports gaitgraph.ablation at every Snakemake start: no torch, no numpy."""
+def test_the_study_is_cheap_to_import():
+    """rules/ablation.smk imports gaitgraph.ablation.study at every Snakemake start: no torch, no numpy."""
     import subprocess
     import sys
 
-    code = "import sys, gaitgraph.ablation; print(sorted({'torch', 'numpy', 'pandas'} & set(sys.modules)))"
+    code = "import sys, gaitgraph.ablation.study; print(sorted({'torch', 'numpy', 'pandas'} & set(sys.modules)))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
 
@@ -201,17 +210,15 @@ def test_every_row_names_a_training():
     assert ROW_BY_NAME["full"].training == ROW_BY_NAME["augmentation"].training and ROW_BY_NAME["full"].tta
 
 
-def test_schema_lists_every_row_and_the_single_branch_row_is_the_original_config():
-    """config.schema.yaml's enum of row names is the study's rows; single_branch = configs/single_branch.yaml."""
-    from pathlib import Path
+def test_unknown_rows_are_config_errors_and_single_branch_is_the_original_config():
+    """Row names are checked against the study (gaitgraph.config_check), with file and line;
+    single_branch = the original configs/single_branch.yaml."""
+    from gaitgraph.config_check import registry_problems
 
-    import yaml
-
-    root = Path(__file__).resolve().parents[1]
-    schema = yaml.safe_load((root / "config" / "config.schema.yaml").read_text())
-    enum = schema["properties"]["ablation"]["properties"]["rows"]["items"]["enum"]
-    assert enum == [r.name for r in ROWS]
-    assert TRAININGS["single_branch"].overlays == ("config/train/single_branch.yaml",)
-    overlay = yaml.safe_load((root / "config" / "train" / "single_branch.yaml").read_text())
+    config = yaml.safe_load(open("config/config.yaml"))
+    problems = registry_problems({**config, "ablation": {"rows": ["base", "nope"]}})
+    assert problems == [(["ablation", "rows", 1], "unknown ablation row 'nope' (known: " + ", ".join(ROW_BY_NAME) + ")")]
+    assert TRAININGS["single_branch"].overlays == ("gaitgraph2/ablation/single_branch",)
+    overlay = yaml.safe_load(recipe_path("gaitgraph2/ablation/single_branch").read_text())
     assert overlay == {"model": {"multi_input": False, "tta": False}, "data": {"multi_input": False}}
     assert not ROW_BY_NAME["single_branch"].tta and ROW_BY_NAME["single_branch"].group == "backbone"

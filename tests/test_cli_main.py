@@ -15,9 +15,10 @@ import yaml
 
 from gaitgraph.cli import main as cli_main
 
-REPO = Path(__file__).resolve().parents[1]
-CASIA = str(REPO / "config" / "train" / "casia-b.yaml")
-OUMVLP = str(REPO / "config" / "train" / "oumvlp.yaml")
+from gaitgraph.recipes import list_recipes, recipe_path
+
+CASIA = ["--recipe", "gaitgraph2/casia-b"]
+OUMVLP = ["--recipe", "gaitgraph2/oumvlp-pose"]
 TINY = ["--data.batch_size", "40", "--data.sequence_length", "12", "--data.num_workers", "0",
         "--data.val_subjects", "0.25", "--trainer.accelerator", "cpu", "--trainer.enable_progress_bar", "false",
         "--trainer.enable_model_summary", "false", "--trainer.log_every_n_steps", "1"]
@@ -31,7 +32,7 @@ def _print_config(args, capsys) -> dict:
 
 
 def test_paper_configs_resolve_with_the_original_flags(tiny_dataset, capsys):
-    cfg = _print_config(["fit", "--config", CASIA, "--data.data_path", str(tiny_dataset), "--model.tta", "True"],
+    cfg = _print_config(["fit", *CASIA, "--data.data_path", str(tiny_dataset), "--model.tta", "True"],
                         capsys)
     m, d, t = cfg["model"], cfg["data"], cfg["trainer"]
     assert (m["backend_name"], m["optimizer"], m["learning_rate"], m["weight_decay"]) == ("resgcn-n21-r8", "adamw", 0.005, 1e-5)
@@ -39,20 +40,51 @@ def test_paper_configs_resolve_with_the_original_flags(tiny_dataset, capsys):
     assert m["multi_branch"] and d["multi_branch"] and (d["batch_size"], d["sequence_length"]) == (768, 60)
     assert (t["max_epochs"], t["check_val_every_n_epoch"], cfg["seed_everything"]) == (200, 5, 5318008)
 
-    cfg = _print_config(["fit", "--config", OUMVLP, "--data.data_path", str(tiny_dataset),
-                         "--data.keypoints", "alphapose"], capsys)
+    cfg = _print_config(["fit", "--config", str(recipe_path("gaitgraph2/oumvlp-pose")),  # --config works too
+                         "--data.data_path", str(tiny_dataset), "--data.keypoints", "alphapose"], capsys)
     m, d, t = cfg["model"], cfg["data"], cfg["trainer"]
     assert (m["backend_name"], m["optimizer"], m["weight_decay"], m["tta"]) == ("resgcn-n51-r4", "adam", 0.0, True)
     assert (d["keypoints"], d["batch_size"], d["sequence_length"], t["max_epochs"]) == ("alphapose", 768, 30, 750)
     assert t["callbacks"][0]["class_path"].endswith("StochasticWeightAveraging")
 
 
-def test_overlay_configs_parse(tiny_dataset, capsys):
-    cfg_dir = REPO / "config" / "train"
-    for overlay in ("single_branch", "ablation_base", "temp_shuffle", "validate-on-test"):
-        cfg = _print_config(["fit", "--config", OUMVLP, "--config", str(cfg_dir / f"{overlay}.yaml"),
-                             "--data.data_path", str(tiny_dataset)], capsys)
-        assert cfg["model"]["multi_input"] == cfg["data"]["multi_input"]
+def test_every_packaged_recipe_parses_with_its_method(tiny_dataset, capsys):
+    full = {"gaitgraph2": "gaitgraph2/oumvlp-pose", "gaitgraph1": "gaitgraph1/casia-b"}
+    names = list_recipes()
+    assert {"gaitgraph2/casia-b", "gaitgraph2/oumvlp-pose", "gaitgraph1/casia-b", "gaitgraph1/casia-b-finetune",
+            "gaitgraph2/validate-on-test", "gaitgraph2/ablation/base"} <= set(names)
+    for name in names:
+        method = name.split("/")[0]
+        base = [] if yaml.safe_load(recipe_path(name).read_text()).get("method") else ["--recipe", full[method]]
+        cfg = _print_config(["fit", *base, "--recipe", name, "--data.data_path", str(tiny_dataset)], capsys)
+        assert cfg["method"] == method, name
+        assert cfg["model"]["multi_input"] == cfg["data"]["multi_input"], name
+
+
+def test_the_method_comes_from_the_flag_or_the_recipe_last_one_wins(tiny_dataset, capsys):
+    cfg = _print_config(["fit", "--recipe", "gaitgraph1/casia-b", "--data.data_path", str(tiny_dataset)], capsys)
+    assert cfg["method"] == "gaitgraph1" and cfg["model"]["l2_normalize"] is True
+    assert cfg["data"]["mirror_poses_p"] == 0.5  # TwoViewDataModule's own argument
+    cfg = _print_config(["fit", "--method", "gaitgraph1", "--data.data_path", str(tiny_dataset)], capsys)
+    assert cfg["model"]["backend_name"] == "resgcn-n39-r8"  # GaitGraph1's defaults, no recipe needed
+    cfg = _print_config(["fit", "--data.data_path", str(tiny_dataset)], capsys)
+    assert cfg["method"] == "gaitgraph2" and "l2_normalize" not in cfg["model"]
+    # a method flag after a full recipe replaces the recipe's: GaitGraph2 does not know v1's keys
+    with pytest.raises(SystemExit) as e:
+        cli_main.main(["fit", "--recipe", "gaitgraph1/casia-b", "--method", "gaitgraph2",
+                       "--data.data_path", str(tiny_dataset)])
+    assert e.value.code != 0 and "base_temperature" in capsys.readouterr().err
+
+
+def test_unknown_recipe_or_method_is_one_line(tiny_dataset, capsys):
+    assert cli_main.main(["fit", "--recipe", "gaitgraph2/casia", "--data.data_path", str(tiny_dataset)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "unknown recipe 'gaitgraph2/casia'" in err[0] and "gaitgraph2/casia-b" in err[0]
+    assert cli_main.main(["fit", "--method", "gaitgraph3", "--data.data_path", str(tiny_dataset)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "unknown method 'gaitgraph3'" in err[0]
+    assert cli_main.main(["fit", "--method", "gaittr", "--data.data_path", str(tiny_dataset)]) == 2
+    assert "cannot be trained here yet" in capsys.readouterr().err
 
 
 def test_unknown_keys_are_errors(tiny_dataset, tmp_path, capsys):
@@ -105,6 +137,16 @@ def test_fit_test_predict_run_directory(tiny_dataset, tmp_path):
     doc = json.loads((out / "metrics.json").read_text())
     assert doc["tta"] and doc["conventions"]["exclude_identical"]["mean"] is not None
     assert doc["environment"]["packages"]["numpy"] == np.__version__
+    # one evaluation path: `gaitgraph test` writes the record `gaitgraph evaluate` writes, with the same numbers
+    assert cli_main.main(["evaluate", "--checkpoint", str(last), "--data", str(tiny_dataset),
+                          "--output", str(out / "evaluated.json"), "--quiet"]) == 0
+    evaluated = json.loads((out / "evaluated.json").read_text())
+    assert list(doc) == list(evaluated)
+    for key in ("config_hash", "method", "experiment", "tta", "embedding_dim", "num_sequences", "test_set",
+                "training_environment"):
+        assert doc[key] == evaluated[key], key
+    for name, conv in evaluated["conventions"].items():
+        assert doc["conventions"][name]["mean"] == pytest.approx(conv["mean"], abs=1e-6)
     cli_main.main(["predict", "--config", str(run / "logs" / "version_0" / "config.yaml"), "--ckpt_path", str(last),
                    "--model.tta", "False", "--model.predict_output", str(out / "emb.npz"),
                    "--trainer.default_root_dir", str(out)])

@@ -12,7 +12,7 @@ from gaitgraph.cli.data import main as data_main
 from gaitgraph.data import gait3d
 from gaitgraph.data.errors import DataError, MissingReleaseError
 from gaitgraph.data.format import load_dataset
-from gaitgraph.data.gait3d import convert_gait3d, evaluate_gait3d, read_split
+from gaitgraph.data.gait3d import convert_gait3d, read_split
 from gaitgraph.data.info import dataset_info
 from gaitgraph.data.synthetic_wild import synthesize_gait3d
 from gaitgraph.evaluation.protocols import evaluate
@@ -198,7 +198,7 @@ def test_official_protocol_on_converted_data(tree, tmp_path):
     assert conv["metrics"] == {"rank1": 0.0, "rank5": 100.0, "rank10": 100.0, "mAP": 50.0, "mINP": 50.0}
     assert conv["official"] and conv["mean"] == 0.0 and (result["num_probe"], result["num_gallery"]) == (2, 2)
     with pytest.raises(ValueError, match="needs probe and gallery rows"):
-        evaluate_gait3d(emb[:2], t[:2])  # the train rows have no role
+        evaluate(emb[:2], t[:2], "gait3d")  # the train rows have no role
 
 
 def test_synthetic_twin_round_trip_through_the_command_line(tmp_path, capsys):
@@ -231,7 +231,7 @@ def test_synthetic_twin_carries_identity(tmp_path):
     """
     ds = load_dataset(convert_gait3d(synthesize_gait3d(tmp_path / "g", progress=False), tmp_path / "c", progress=False))
     feats = np.array([_descriptor(np.asarray(x)) for _, x in ds.iter_sequences()])
-    conv = evaluate_gait3d((feats - feats.mean(0)) / feats.std(0), ds.sequences, metric="euc")["conventions"]["official"]
+    conv = evaluate((feats - feats.mean(0)) / feats.std(0), ds.sequences, "gait3d", metric="euc")["conventions"]["official"]
     assert conv["metrics"]["rank1"] >= 30.0 and conv["metrics"]["rank1"] < 100.0
 
 
@@ -283,13 +283,13 @@ def test_gaitgraph_evaluate_on_the_twin_writes_retrieval_metrics(tmp_path, untra
 
 
 def test_pipeline_check_commands(tree, tmp_path, capsys):
-    from gaitgraph import pipeline
+    from gaitgraph.cli.data import main
 
     out = tmp_path / "check.json"
-    assert pipeline.main(["check-gait3d", "--root", str(tree), "--output", str(out)]) == 0
+    assert main(["check", "gait3d", "--root", str(tree), "--output", str(out)]) == 0
     assert json.loads(out.read_text())["subjects"] == 3 and "gait3d: root" in capsys.readouterr().out
-    assert pipeline.main(["check-gait3d", "--root", str(tmp_path / "none"), "--output", str(tmp_path / "x.json")]) == 2
-    assert pipeline.main(["check-grew", "--root", str(tmp_path / "none"), "--output", str(tmp_path / "y.json")]) == 2
+    assert main(["check", "gait3d", "--root", str(tmp_path / "none"), "--output", str(tmp_path / "x.json")]) == 2
+    assert main(["check", "grew", "--root", str(tmp_path / "none"), "--output", str(tmp_path / "y.json")]) == 2
     err = capsys.readouterr().err
     assert "https://gait3d.github.io" in err and "https://www.grew-benchmark.org" in err
     assert not (tmp_path / "x.json").exists() and not (tmp_path / "y.json").exists()

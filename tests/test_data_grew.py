@@ -13,7 +13,7 @@ from gaitgraph.cli.data import main as data_main
 from gaitgraph.data import grew
 from gaitgraph.data.errors import DataError, MissingReleaseError
 from gaitgraph.data.format import UNKNOWN_SUBJECT, load_dataset
-from gaitgraph.data.grew import convert_grew, evaluate_grew, heldout_subjects
+from gaitgraph.data.grew import convert_grew, heldout_subjects
 from gaitgraph.data.info import dataset_info
 from gaitgraph.data.synthetic_wild import synthesize_grew
 from gaitgraph.evaluation.grew import HEADER, read_submission, score_submission, submission_rows, write_submission
@@ -104,11 +104,11 @@ def test_local_protocol_scores_and_official_test_is_only_counted(tree, tmp_path)
     assert local["local_heldout"]["metrics"] == {"rank1": 100.0, "rank5": 100.0, "rank10": 100.0, "rank20": 100.0,
                                                  "mAP": 100.0, "mINP": 100.0}
     test = (t.split == "test").to_numpy()
-    official = evaluate_grew(emb[test], t[test])["conventions"]["official"]
+    official = evaluate(emb[test], t[test], "grew")["conventions"]["official"]
     assert official["metrics"] is None and official["mean"] is None
     assert (official["num_probe"], official["num_gallery"]) == (3, 4) and "upload" in official["description"]
     with pytest.raises(ValueError, match="test split or of the held-out split"):
-        evaluate_grew(emb[:2], t[:2])
+        evaluate(emb[:2], t[:2], "grew")
 
 
 def test_bad_folders_and_files(tree, tmp_path):
@@ -205,7 +205,7 @@ def test_synthetic_twin_round_trip_and_its_submission_scores_against_the_truth(t
 
 
 def test_evaluate_checkpoint_on_the_held_out_split(tmp_path, untrained_coco17_checkpoint):
-    from gaitgraph.evaluation.run import evaluate_checkpoint
+    from gaitgraph.evaluation.evaluate_checkpoint import evaluate_checkpoint
 
     data = convert_grew(synthesize_grew(tmp_path / "w", subjects=8, progress=False, frames=(20, 30)), tmp_path / "c",
                         heldout=0.5, progress=False)

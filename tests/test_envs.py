@@ -238,9 +238,10 @@ MODULE_PACKAGE = {
 # what the rules using each env import (their shell commands and workflow_scripts/)
 ENV_MODULES = {
     "torch.yaml": ["gaitgraph.cli.main", "gaitgraph.cli.data", "gaitgraph.cli.evaluate", "gaitgraph.paper.tables",
-                   "gaitgraph.viz.figures", "gaitgraph.viz.activation"],
-    "plot.yaml": ["gaitgraph.viz.figures", "gaitgraph.paper.tables"],
-    "base.yaml": ["gaitgraph.data.download", "gaitgraph.pipeline"],
+                   "gaitgraph.viz.rank1_by_view", "gaitgraph.viz.comparison", "gaitgraph.viz.activation"],
+    "plot.yaml": ["gaitgraph.viz.rank1_by_view", "gaitgraph.viz.view_heatmaps", "gaitgraph.viz.training_curves", "gaitgraph.viz.comparison", "gaitgraph.paper.tables"],
+    "base.yaml": ["gaitgraph.data.download", "gaitgraph.cli.data", "gaitgraph.cli.data_check", "gaitgraph.data.oumvlp",
+                  "gaitgraph.data.gait3d", "gaitgraph.data.grew"],
 }
 
 BLOCKER = """

@@ -6,11 +6,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from conftest import CASIA_VIEWS, OUMVLP_VIEWS
 from gaitgraph.evaluation import distance
 from gaitgraph.evaluation.protocols import evaluate
 
-CASIA_VIEWS = list(range(0, 181, 18))
-OUMVLP_VIEWS = list(range(0, 91, 15)) + list(range(180, 271, 15))
 CASIA_SEQS = [("nm", q) for q in range(1, 7)] + [("bg", 1), ("bg", 2), ("cl", 1), ("cl", 2)]
 
 

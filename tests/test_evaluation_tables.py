@@ -8,11 +8,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from conftest import CASIA_VIEWS, OUMVLP_VIEWS
 from gaitgraph.evaluation.protocols import evaluate
 from gaitgraph.evaluation.tables import latex_escape, markdown_table, metrics_latex, metrics_markdown
 
-CASIA_VIEWS = list(range(0, 181, 18))
-OUMVLP_VIEWS = list(range(0, 91, 15)) + list(range(180, 271, 15))
 
 
 def casia_metrics(synthetic=True):
@@ -110,7 +109,8 @@ def tiny_checkpoint(tmp_path_factory):
 
 
 def test_evaluate_checkpoint_writes_metrics_and_tables(small_dataset, tiny_checkpoint, tmp_path):
-    from gaitgraph.evaluation.run import config_hash, evaluate_checkpoint
+    from gaitgraph.evaluation.evaluate_checkpoint import evaluate_checkpoint
+    from gaitgraph.evaluation.metrics_file import config_hash
 
     out = tmp_path / "eval" / "metrics.json"
     m = evaluate_checkpoint(tiny_checkpoint, small_dataset, out, batch_size=32, seed=3, progress=False)
@@ -135,7 +135,7 @@ def test_evaluate_checkpoint_writes_metrics_and_tables(small_dataset, tiny_check
 
 def test_evaluate_checkpoint_rejects_wrong_split_and_skeleton(small_dataset, tiny_checkpoint, tmp_path):
     from gaitgraph.checkpoints import ModelSpec, save_checkpoint
-    from gaitgraph.evaluation.run import EvaluationError, evaluate_checkpoint
+    from gaitgraph.evaluation.evaluate_checkpoint import EvaluationError, evaluate_checkpoint
 
     with pytest.raises(EvaluationError, match="no sequence in split 'val'"):
         evaluate_checkpoint(tiny_checkpoint, small_dataset, tmp_path / "m.json", split="val", progress=False)
@@ -203,7 +203,7 @@ def test_gaitgraph1_checkpoints_use_v1s_own_test_set_by_default(small_dataset, t
     from gaitgraph.checkpoints import ModelSpec, save_checkpoint
     from gaitgraph.cli.evaluate import main
     from gaitgraph.data.format import load_dataset
-    from gaitgraph.evaluation.run import EvaluationError, evaluate_checkpoint
+    from gaitgraph.evaluation.evaluate_checkpoint import EvaluationError, evaluate_checkpoint
 
     spec = ModelSpec(backbone="resgcn-n21-r8", skeleton="coco17", num_branches=1, in_channels=3, multi_branch=False,
                      l2_normalize=True, sequence_length=16)

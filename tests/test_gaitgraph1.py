@@ -9,13 +9,11 @@ import pytest
 import pytorch_lightning as pl
 import torch
 
-from gaitgraph.training.gaitgraph1 import (
-    G1Augment,
-    GaitGraph1,
-    GaitGraph1DataModule,
-    flip_tta_embedding,
-    supcon_two_view,
-)
+from gaitgraph.methods.gaitgraph1 import flip_tta_embedding
+from gaitgraph.training.gaitgraph1 import GaitGraph1
+from gaitgraph.training.losses import supcon_two_view
+from gaitgraph.training.two_view_datamodule import TwoViewDataModule
+from gaitgraph.transforms.gaitgraph1_augment import GaitGraph1Augment
 
 L = 12
 
@@ -48,25 +46,25 @@ def test_supcon_matches_a_direct_numpy_computation():
         assert got.item() == pytest.approx(ref, rel=1e-6)
 
 
-def test_g1_augment_mirror_and_noise():
+def test_gaitgraph1_augment_mirror_and_noise():
     x = torch.rand(64, L, 17, 3) * 100
-    only_mirror = G1Augment(mirror_poses_p=1.0, point_noise_std=0, joint_noise_std=0)(x)
+    only_mirror = GaitGraph1Augment(mirror_poses_p=1.0, point_noise_std=0, joint_noise_std=0)(x)
     mean_x = x[..., 0].mean(dim=2, keepdim=True)
     torch.testing.assert_close(only_mirror[..., 0], 2 * mean_x - x[..., 0])
     torch.testing.assert_close(only_mirror[..., 1:], x[..., 1:])  # y, conf and joint order untouched
     g = torch.Generator().manual_seed(0)
-    joint = G1Augment(0, 0, 0.25)(x, generator=g) - x
+    joint = GaitGraph1Augment(0, 0, 0.25)(x, generator=g) - x
     assert torch.allclose(joint[:, :1, :, :2].expand_as(joint[..., :2]), joint[..., :2], atol=1e-4)  # constant in time
     assert joint[..., 2].abs().max() == 0
     assert joint[:, 0, :, :2].std().item() == pytest.approx(0.25, rel=0.1)
-    point = G1Augment(0, 0.05, 0)(x) - x
+    point = GaitGraph1Augment(0, 0.05, 0)(x) - x
     assert point.std().item() == pytest.approx(0.05, rel=0.1)  # all three channels, no clamp
-    mirrored = (G1Augment(0.5, 0, 0)(x)[..., 0] != x[..., 0]).flatten(1).any(1).float().mean()
+    mirrored = (GaitGraph1Augment(0.5, 0, 0)(x)[..., 0] != x[..., 0]).flatten(1).any(1).float().mean()
     assert 0.25 < mirrored < 0.75
 
 
 def test_two_views_are_drawn_independently(tiny_dataset):
-    dm = GaitGraph1DataModule(str(tiny_dataset), batch_size=16, sequence_length=L, min_length=2,
+    dm = TwoViewDataModule(str(tiny_dataset), batch_size=16, sequence_length=L, min_length=2,
                               validation="none")
     dm.setup("fit")
     batch = next(iter(dm.train_dataloader()))
@@ -75,10 +73,10 @@ def test_two_views_are_drawn_independently(tiny_dataset):
 
 
 def test_min_length_drops_short_training_sequences(tiny_dataset):
-    dm = GaitGraph1DataModule(str(tiny_dataset), sequence_length=L, validation="none")  # default 61
+    dm = TwoViewDataModule(str(tiny_dataset), sequence_length=L, validation="none")  # default 61
     with pytest.raises(ValueError, match="no training sequences"):
         dm.setup("fit")  # the fixture's sequences have 24-48 frames: all dropped as in G1
-    dm = GaitGraph1DataModule(str(tiny_dataset), sequence_length=L, validation="none", min_length=40)
+    dm = TwoViewDataModule(str(tiny_dataset), sequence_length=L, validation="none", min_length=40)
     dm.setup("fit")
     lengths = dm.sequences["length"].to_numpy()[dm.rows["train"]]
     assert len(lengths) and lengths.min() >= 40
@@ -133,13 +131,20 @@ def test_lightning_checkpoint_loads_with_l2_normalisation(tiny_dataset, tmp_path
     from gaitgraph.checkpoints import load_model
 
     model = GaitGraph1(sequence_length=L)
-    dm = GaitGraph1DataModule(str(tiny_dataset), batch_size=16, sequence_length=L, min_length=2, validation="none")
+    dm = TwoViewDataModule(str(tiny_dataset), batch_size=16, sequence_length=L, min_length=2, validation="none")
     trainer = pl.Trainer(accelerator="cpu", max_epochs=1, limit_train_batches=1, logger=False,
                          enable_checkpointing=False, enable_progress_bar=False, enable_model_summary=False)
     trainer.fit(model, dm)
     trainer.save_checkpoint(tmp_path / "g1.ckpt")
     loaded = load_model(tmp_path / "g1.ckpt")
     assert loaded.spec.l2_normalize and loaded.spec.backbone == "resgcn-n39-r8" and loaded.spec.num_branches == 1
+    # the checkpoint names its method: `gaitgraph test --ckpt_path` and `gaitgraph evaluate` bind v1 from it
+    from gaitgraph.cli.method_selection import select_method
+
+    assert torch.load(tmp_path / "g1.ckpt", weights_only=True)["gaitgraph_method"] == "gaitgraph1"
+    assert select_method(["test", "--ckpt_path", str(tmp_path / "g1.ckpt")])[0] == "gaitgraph1"
+    assert select_method(["fit", "--ckpt_path", str(tmp_path / "g1.ckpt")])[0] == "gaitgraph1"  # resume
+    assert select_method(["fit", "--recipe", "gaitgraph2/casia-b", "--ckpt_path", str(tmp_path / "g1.ckpt")])[0] == "gaitgraph2"
     # phase 2 starts from these weights
     phase2 = GaitGraph1(sequence_length=L, learning_rate=1e-5, init_from=str(tmp_path / "g1.ckpt"))
     phase2.load_initial_weights(phase2.hparams.init_from)
@@ -150,11 +155,11 @@ def test_lightning_checkpoint_loads_with_l2_normalisation(tiny_dataset, tmp_path
 def test_a_training_step_decreases_the_loss(tiny_dataset):
     """A few optimizer steps on one fixed two-view batch lower the SupCon loss."""
     pl.seed_everything(0)
-    dm = GaitGraph1DataModule(str(tiny_dataset), batch_size=32, sequence_length=L, min_length=2, validation="none")
+    dm = TwoViewDataModule(str(tiny_dataset), batch_size=32, sequence_length=L, min_length=2, validation="none")
     dm.setup("fit")
     batch = next(iter(dm.train_dataloader()))
     n = batch["poses"].shape[0]
-    poses = dm.g1_augment(batch["poses"].flatten(0, 1)).unflatten(0, (n, 2))
+    poses = dm.two_view_augment(batch["poses"].flatten(0, 1)).unflatten(0, (n, 2))
     model = GaitGraph1(backend_name="resgcn-n21-r8", sequence_length=L)
     opt = torch.optim.Adam(model.parameters(), lr=1e-3, weight_decay=1e-5)
     model.train()
@@ -195,12 +200,12 @@ def test_datamodule_evaluates_v1s_own_test_set(tiny_dataset):
     window = 30  # tiny_dataset lengths are 24-48: some test sequences are not longer than the window
     short = (seq["split"] == "test") & (seq["length"] <= window)
     assert 0 < short.sum() < (seq["split"] == "test").sum()
-    dm = GaitGraph1DataModule(str(tiny_dataset), sequence_length=window, min_length=2, val_subjects=0.25)
+    dm = TwoViewDataModule(str(tiny_dataset), sequence_length=window, min_length=2, val_subjects=0.25)
     dm.setup("fit")
     assert (seq.iloc[dm.rows["test"]]["length"] > window).all() and (seq.iloc[dm.rows["val"]]["length"] > window).all()
     assert len(dm.rows["test"]) == int(((seq["split"] == "test") & ~short).sum())
     assert dm.test_set_record()["num_left_out"] == int(short.sum()) and dm.test_set_record()["min_length"] == window + 1
-    every = GaitGraph1DataModule(str(tiny_dataset), sequence_length=window, min_length=2, test_set="all")
+    every = TwoViewDataModule(str(tiny_dataset), sequence_length=window, min_length=2, test_set="all")
     every.setup("fit")
     g2 = PoseDataModule(str(tiny_dataset), sequence_length=window)
     g2.setup("fit")

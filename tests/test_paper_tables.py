@@ -8,12 +8,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from conftest import CASIA_VIEWS, OUMVLP_VIEWS
 from gaitgraph.evaluation.protocols import evaluate
-from gaitgraph.paper.published import PUBLISHED, published
-from gaitgraph.paper.tables import build_paper_tables, mean_std, pm
+from gaitgraph.datasets import all_published as published
+from gaitgraph.paper.tables import build_paper_tables, pm
+from gaitgraph.stats import mean_std
 
-CASIA_VIEWS = list(range(0, 181, 18))
-OUMVLP_VIEWS = list(range(0, 91, 15)) + list(range(180, 271, 15))
 
 
 def casia_run(n_wrong_bg: int, seed, synthetic=True) -> dict:
@@ -154,7 +154,7 @@ def test_bad_metrics_files(tmp_path):
 
 
 def test_published_numbers_are_sourced_data():
-    for p in PUBLISHED:
+    for p in published():
         assert p.source and p.dataset in ("casia-b", "oumvlp-pose", "gait3d", "grew")
         conventions = {"casia-b": {"exclude_identical"}, "oumvlp-pose": {"gaitgraph2", "opengait"}}
         assert p.convention in conventions.get(p.dataset, {"official"})
@@ -164,9 +164,9 @@ def test_published_numbers_are_sourced_data():
     gg1 = next(p for p in published("casia-b") if p.per_view)
     for cond, mean in gg1.values.items():  # the README's per-view table averages to its means
         assert np.mean(list(gg1.per_view[cond].values())) == pytest.approx(mean, abs=0.06)
-    unverified = [p for p in PUBLISHED if not p.verified]
+    unverified = [p for p in published() if not p.verified]
     assert [(p.method, p.dataset) for p in unverified] == [("GaitGraph2", "oumvlp-pose")]
-    assert {p.values["NM"] for p in published("oumvlp-pose", "openpose", "opengait") if p.layout == "openpose18"} == {49.02}
+    assert {p.values["NM"] for p in published("oumvlp-pose", keypoints="openpose", convention="opengait") if p.layout == "openpose18"} == {49.02}
 
 
 def test_software_environments_are_listed_once_with_their_run_counts(tmp_path):
@@ -253,9 +253,9 @@ def test_test_sets_and_the_fill_variant_are_labelled(tmp_path):
 
 
 def test_every_published_row_says_which_test_protocol_its_source_used():
-    for p in PUBLISHED:
+    for p in published():
         assert p.test_set in ("all", "not stated") or p.test_set.startswith("> "), p
         assert p.test_protocol, p.method
     g1 = next(p for p in published("casia-b") if p.method == "GaitGraph (released model)")
     assert g1.test_set == "> 60 frames" and "src/datasets/gait.py" in g1.test_protocol
-    assert all(p.test_set == "all" for p in PUBLISHED if p.method.startswith("GaitGraph2"))
+    assert all(p.test_set == "all" for p in published() if p.method.startswith("GaitGraph2"))

@@ -14,10 +14,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from conftest import CASIA_VIEWS, OUMVLP_VIEWS
 from gaitgraph.data import walker
 from gaitgraph.data.synthetic import (
-    CASIA_VIEWS,
-    OUMVLP_VIEWS,
     casia_b_subject_ids,
     oumvlp_subject_ids,
     synthesize_casia_b,

@@ -15,7 +15,7 @@ from gaitgraph.data.format import load_dataset, write_dataset
 from gaitgraph.training import GaitGraph2, PoseDataModule
 from gaitgraph.training.datamodule import NonFinitePoseError
 from gaitgraph.training.losses import supcon_loss
-from gaitgraph.training.module import input_shape, nearest_neighbour_rank1
+from gaitgraph.training.embedding_module import input_shape, nearest_neighbour_rank1
 
 L = 12
 

@@ -133,7 +133,7 @@ def test_callback_during_predict(tmp_path, tiny_dataset):
     import pytorch_lightning as pl
 
     from gaitgraph.training.datamodule import PoseDataModule
-    from gaitgraph.training.module import GaitGraph2
+    from gaitgraph.training.gaitgraph2 import GaitGraph2
 
     model = GaitGraph2(sequence_length=8, tta=False)
     dm = PoseDataModule(str(tiny_dataset), batch_size=2, sequence_length=8, validation="none")

@@ -8,11 +8,14 @@ import pandas as pd
 import pytest
 from PIL import Image
 
-from gaitgraph.viz import figures
+from conftest import CASIA_VIEWS, OUMVLP_VIEWS
+from gaitgraph.viz import common
+from gaitgraph.viz.comparison import plot_comparison
+from gaitgraph.viz.rank1_by_view import plot_rank1_by_view
+from gaitgraph.viz.training_curves import plot_training_curves
+from gaitgraph.viz.view_heatmaps import plot_view_heatmaps
 from gaitgraph.viz.style import DPI, save_figure, new_figure
 
-CASIA_VIEWS = list(range(0, 181, 18))
-OUMVLP_VIEWS = list(range(0, 91, 15)) + list(range(180, 271, 15))
 
 
 def _matrix(rng, views, base, exclude_identical):
@@ -107,13 +110,15 @@ def test_save_figure_writes_png_and_pdf_atomically(tmp_path):
 
 def test_rank1_by_view(tmp_path):
     metrics = [fake_casia_metrics(s) for s in (0, 1, 2)] + [fake_oumvlp_metrics(0)]
-    png, pdf = figures.plot_rank1_by_view(metrics, tmp_path / "rank1_by_view.png")
+    png, pdf = plot_rank1_by_view(metrics, tmp_path / "rank1_by_view.png")
     assert check_image(png, pdf) == (10 * DPI, int(7.7 * DPI))  # two rows of panels: CASIA-B, OUMVLP-Pose
 
 
 def test_rank1_by_view_without_published_numbers(tmp_path, monkeypatch):
-    monkeypatch.setattr(figures, "published_entries", lambda dataset=None: [])
-    png, pdf = figures.plot_rank1_by_view([fake_casia_metrics(0)], tmp_path / "r.png")
+    import gaitgraph.viz.rank1_by_view as module
+
+    monkeypatch.setattr(module, "published_entries", lambda dataset=None: [])
+    png, pdf = plot_rank1_by_view([fake_casia_metrics(0)], tmp_path / "r.png")
     check_image(png, pdf)
 
 
@@ -122,7 +127,7 @@ def test_rank1_by_view_without_published_numbers(tmp_path, monkeypatch):
                                           (fake_oumvlp_metrics, (2 * (14 * 0.3 + 0.6) + 1, 14 * 0.3 + 0.7 + 1.2))],
                          ids=["casia-b", "oumvlp-pose"])
 def test_view_heatmaps(tmp_path, make, inches):
-    png, pdf = figures.plot_view_heatmaps(make(0), tmp_path / "heat.png")
+    png, pdf = plot_view_heatmaps(make(0), tmp_path / "heat.png")
     w, h = check_image(png, pdf)
     assert abs(w - inches[0] * DPI) <= 2 and abs(h - inches[1] * DPI) <= 2
 
@@ -130,25 +135,25 @@ def test_view_heatmaps(tmp_path, make, inches):
 def test_training_curves(tmp_path):
     histories = {"casia-b/hrnet/seed0": fake_history(seed=0), "casia-b/hrnet/seed1": fake_history(seed=1),
                  "no validation": fake_history(8).assign(val_loss=np.nan, val_rank1=np.nan)}
-    png, pdf = figures.plot_training_curves(histories, tmp_path / "curves.png")
+    png, pdf = plot_training_curves(histories, tmp_path / "curves.png")
     assert check_image(png, pdf) == (9 * DPI, int(6.4 * DPI))
 
 
 def test_comparison(tmp_path):
-    png, pdf = figures.plot_comparison(fake_summary(), tmp_path / "comparison.png")
+    png, pdf = plot_comparison(fake_summary(), tmp_path / "comparison.png")
     w, h = check_image(png, pdf)
     assert w == 8 * DPI
-    assert len(figures.published_entries("casia-b")) > 3  # drawn from gaitgraph.paper.published
+    assert len(common.published_entries("casia-b")) > 3  # drawn from the dataset modules
 
 
 def test_empty_inputs_still_give_a_figure(tmp_path):
-    for i, (fn, arg) in enumerate([(figures.plot_rank1_by_view, []), (figures.plot_training_curves, {}),
-                                   (figures.plot_comparison, {"rows": []}), (figures.plot_view_heatmaps, {})]):
+    for i, (fn, arg) in enumerate([(plot_rank1_by_view, []), (plot_training_curves, {}),
+                                   (plot_comparison, {"rows": []}), (plot_view_heatmaps, {})]):
         png, pdf = fn(arg, tmp_path / f"empty{i}.png")
         check_image(png, pdf, min_std=1.0)
 
 
 def test_run_labels_tell_trained_here_from_evaluated_here():
-    assert figures._run_label(fake_casia_metrics(0)) == "ours: gaitgraph2 (hrnet)"
+    assert common.run_label(fake_casia_metrics(0)) == "ours: gaitgraph2 (hrnet)"
     released = dict(fake_casia_metrics(0), method="GaitGraph2 (released)", experiment="release", seed=None)
-    assert figures._run_label(released) == "GaitGraph2 (released), evaluated here (hrnet)"
+    assert common.run_label(released) == "GaitGraph2 (released), evaluated here (hrnet)"

@@ -1,7 +1,7 @@
 """The Snakemake workflow, run through `python -m snakemake` in a temporary copy of the workflow files.
 
 Fast: dry-run job counts for both configs, schema errors, bad targets, the OUMVLP-Pose check, the
-download rule, lint, snakefmt, the gaitgraph.pipeline helpers. Slow (one shared full run of the
+download rule, lint, snakefmt, the training run helpers (gaitgraph.training.runs). Slow (one shared full run of the
 embedded default): tables with every expected row, figures, the no-op second run, targeted re-runs
 (--summary), resume of an interrupted training, the report.
 """
@@ -23,7 +23,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from gaitgraph import pipeline
+from gaitgraph.training import runs
 
 ROOT = Path(__file__).resolve().parents[1]
 WORKFLOW_FILES = ["Snakefile", "rules", "workflow_scripts", "config", "envs", "report", "profiles"]
@@ -90,10 +90,9 @@ def workflow(tmp_path):
 # --- dry runs and bad input -------------------------------------------------------------------
 
 DEFAULT_JOBS = {
-    "synthesize_casia_b": 1,
-    "synthesize_oumvlp_pose": 1,
-    "convert_casia_b": 1,
-    "convert_oumvlp_pose": 2,
+    "synthesize_dataset_file": 1,  # CASIA-B's CSV
+    "synthesize_dataset_tree": 1,  # OUMVLP-Pose's tree
+    "convert_dataset": 3,
     "normalize_keypoints": 3,
     "train_model": 3,
     "evaluate_model": 3,
@@ -116,8 +115,8 @@ def test_dry_run_paper_config_plans_without_the_data(workflow):
     r = snakemake(workflow, "-n", "--configfile", "config/paper.yaml")
     seeds = 3
     expected = dict(DEFAULT_JOBS, train_model=3 * seeds, evaluate_model=3 * seeds)
-    del expected["synthesize_casia_b"], expected["synthesize_oumvlp_pose"]
-    expected.update(download_casia_b=1, check_oumvlp_pose=2, draw_activations=3)
+    del expected["synthesize_dataset_file"], expected["synthesize_dataset_tree"]
+    expected.update(download_dataset=1, check_dataset=2, draw_activations=3)
     # GaitGraph (v1) is part of the paper's tables: two training phases and an evaluation per seed
     expected.update(gaitgraph1_train=seeds, gaitgraph1_finetune=seeds, gaitgraph1_evaluate=seeds)
     assert job_counts(r.stdout) == expected
@@ -125,7 +124,7 @@ def test_dry_run_paper_config_plans_without_the_data(workflow):
 
 def test_dry_run_ablation_has_every_row(workflow):
     """Issue 11: the original's single_branch.yaml is a row: 9 trainings, 12 evaluated rows (embedded default: 1 seed)."""
-    from gaitgraph.ablation import ROWS, TRAININGS
+    from gaitgraph.ablation.study import ROWS, TRAININGS
 
     r = snakemake(workflow, "-n", "results/ablation.md", "results/figures/ablation.png")
     counts = job_counts(r.stdout)
@@ -163,6 +162,16 @@ def test_config_typo_names_the_key(workflow):
     assert len(out.splitlines()) < 10, out
 
 
+def test_unknown_or_foreign_recipe_names_the_key(workflow):
+    for recipe, reason in (("gaitgraph2/casia", "unknown recipe 'gaitgraph2/casia'"),
+                           ("gaitgraph2/validate-on-test", "gaitgraph2/validate-on-test names no method (an overlay?)"),
+                           ("gaitgraph1/casia-b", "gaitgraph1/casia-b trains gaitgraph1")):
+        cfg = write_config(workflow, "recipe.yaml", lambda c: c["datasets"]["casia-b"]["train"].update(recipe=recipe))
+        r = snakemake(workflow, "-n", "--configfile", cfg, check=False)
+        out = r.stdout + r.stderr
+        assert r.returncode != 0 and f"datasets.casia-b.train.recipe: {reason}" in out, out
+
+
 def test_config_wrong_value_is_rejected(workflow):
     cfg = write_config(workflow, "bad.yaml", lambda c: c["datasets"]["casia-b"].update(normalization="zscore"))
     r = snakemake(workflow, "-n", "--configfile", cfg, check=False)
@@ -173,7 +182,8 @@ def test_impossible_target_fails_clearly(workflow):
     r = snakemake(workflow, "-n", "results/train/casia-b/openpose/gaitgraph2/seed0/model.ckpt", check=False)
     assert r.returncode != 0
     out = r.stdout + r.stderr
-    assert "casia-b/openpose" in out and ("MissingInputException" in out or "MissingRuleException" in out)
+    assert "casia-b/openpose" in out and any(e in out for e in ("MissingInputException", "MissingRuleException",
+                                                                "InputFunctionException"))
 
 
 def test_missing_oumvlp_pose_says_where_to_apply_and_put_files(workflow):
@@ -221,14 +231,14 @@ def test_download_rule_records_hash_then_verifies(workflow, tmp_path):
     target = "resources/casia-b/casia-b_pose_coco.csv"
     snakemake(workflow, "--cores", "1", target, "--configfile", cfg)
     assert (workflow / target).read_text() == "image_name\n"
-    assert (workflow / "resources/casia-b/data.zip.sha256").read_text().split()[0] == digest
+    assert (workflow / "resources/casia-b/casia-b_pose_coco.csv.zip.sha256").read_text().split()[0] == digest
 
     # the upstream file changes: a forced re-download fails against the recorded hash, nothing is left
     _release_zip(tmp_path / "data.zip", text="tampered\n")
-    r = snakemake(workflow, "--cores", "1", target, "--forcerun", "download_casia_b", "--configfile", cfg, check=False)
+    r = snakemake(workflow, "--cores", "1", target, "--forcerun", "download_dataset", "--configfile", cfg, check=False)
     out = r.stdout + r.stderr
     assert r.returncode != 0 and digest in out and "mismatch" in out
-    assert not (workflow / target).exists() and not (workflow / "resources/casia-b/data.zip").exists()
+    assert not (workflow / target).exists() and not (workflow / "resources/casia-b/casia-b_pose_coco.csv.zip").exists()
     assert not list((workflow / "resources/casia-b").glob("*.part"))
 
 
@@ -238,7 +248,7 @@ def test_download_rule_configured_hash_mismatch(workflow, tmp_path):
     r = snakemake(workflow, "--cores", "1", "resources/casia-b/casia-b_pose_coco.csv", "--configfile", cfg, check=False)
     out = r.stdout + r.stderr
     assert r.returncode != 0 and "ab" * 32 in out and actual in out
-    assert not (workflow / "resources/casia-b/data.zip").exists()
+    assert not (workflow / "resources/casia-b/casia-b_pose_coco.csv.zip").exists()
 
 
 # --- quality gates ----------------------------------------------------------------------------
@@ -265,17 +275,17 @@ def test_profiles_parse():
     assert {"train_model", "evaluate_model"} <= set(slurm["set-resources"])
 
 
-# --- gaitgraph.pipeline helpers ---------------------------------------------------------------
+# --- gaitgraph.training.runs helpers ---------------------------------------------------------------
 
 
 def test_fit_arguments_map_and_reject_unknown():
-    assert pipeline.fit_arguments({"max_epochs": 3, "learning_rate": 0.01}) == [
+    assert runs.fit_arguments({"max_epochs": 3, "learning_rate": 0.01}) == [
         "--model.learning_rate", "0.01", "--trainer.max_epochs", "3",
     ]  # fmt: skip
     with pytest.raises(ValueError, match="lr"):
-        pipeline.fit_arguments({"lr": 0.1})
+        runs.fit_arguments({"lr": 0.1})
     # the switches that restore the original's training set and validation (docs/fidelity.md)
-    assert pipeline.fit_arguments({"validation": "test-set", "min_length": 1}) == [
+    assert runs.fit_arguments({"validation": "test-set", "min_length": 1}) == [
         "--data.min_length", "1", "--data.validation", "test-set",
     ]  # fmt: skip
 
@@ -284,7 +294,7 @@ def test_fidelity_switches_pass_the_schema(workflow):
     """The config keys docs/fidelity.md names are accepted and reach the commands."""
 
     def original(c):
-        c["datasets"]["oumvlp-pose"].update(person="first")
+        c["datasets"]["oumvlp-pose"]["convert"].update(person="first")
         c["datasets"]["casia-b"]["train"].update(validation="test-set", min_length=1)
         c["gaitgraph1"].update(test_set="all")
 
@@ -294,27 +304,27 @@ def test_fidelity_switches_pass_the_schema(workflow):
 
 def test_run_dir_resumes_only_an_unfinished_run_of_the_same_configuration(tmp_path):
     run = tmp_path / "run"
-    assert pipeline.prepare_run_dir(run, "a") is False
+    assert runs.prepare_run_dir(run, "a") is False
     (run / "checkpoints").mkdir()
     (run / "checkpoints" / "last.ckpt").write_bytes(b"x")
-    assert pipeline.prepare_run_dir(run, "a") is True  # interrupted: resume
+    assert runs.prepare_run_dir(run, "a") is True  # interrupted: resume
     assert (run / "checkpoints" / "last.ckpt").exists()
-    assert pipeline.prepare_run_dir(run, "b") is False  # other settings: start over
+    assert runs.prepare_run_dir(run, "b") is False  # other settings: start over
     assert not (run / "checkpoints").exists()
     (run / "checkpoints").mkdir()
     (run / "checkpoints" / "last.ckpt").write_bytes(b"x")
-    (run / pipeline.STAMP).write_text(json.dumps({"key": "b", "finished": True}))
-    assert pipeline.prepare_run_dir(run, "b") is False  # finished: a forced rerun retrains
+    (run / runs.STAMP).write_text(json.dumps({"key": "b", "finished": True}))
+    assert runs.prepare_run_dir(run, "b") is False  # finished: a forced rerun retrains
 
 
 def test_export_history_keeps_the_contract_columns(tmp_path):
     pd.DataFrame({"val_rank1": [None, 50.0], "epoch": [1, 0], "step": [4, 2], "train_loss": [1.0, 2.0],
                   "lr": [0.1, 0.2], "val_loss": [None, 0.5], "extra": [0, 0]}).to_csv(tmp_path / "history.csv", index=False)  # fmt: skip
-    out = pipeline.export_history(tmp_path, tmp_path / "out.csv")
-    assert list(out.columns) == pipeline.HISTORY_COLUMNS and list(out.epoch) == [0, 1]
+    out = runs.export_history(tmp_path, tmp_path / "out.csv")
+    assert list(out.columns) == list(runs.HISTORY_COLUMNS) and list(out.epoch) == [0, 1]
     (tmp_path / "history.csv").write_text("epoch,step\n0,1\n")
     with pytest.raises(ValueError, match="train_loss"):
-        pipeline.export_history(tmp_path, tmp_path / "out.csv")
+        runs.export_history(tmp_path, tmp_path / "out.csv")
 
 
 # --- one full run of the embedded default, shared by the slow tests ---------------------------
@@ -357,7 +367,7 @@ def test_history_has_the_contract_columns(finished_run):
     workdir, _, _ = finished_run
     for ds, kp in RUNS:
         history = pd.read_csv(workdir / f"results/train/{ds}/{kp}/gaitgraph2/seed0/history.csv")
-        assert list(history.columns) == pipeline.HISTORY_COLUMNS and len(history) >= 1
+        assert list(history.columns) == list(runs.HISTORY_COLUMNS) and len(history) >= 1
 
 
 @pytest.mark.slow
@@ -426,8 +436,8 @@ def test_interrupted_training_resumes(finished_run, tmp_path):
     workdir = tmp_path / "wf"
     shutil.copytree(finished_run[0], workdir, symlinks=True)
     run = workdir / "results/train/oumvlp-pose/openpose/gaitgraph2/seed0"
-    stamp = json.loads((run / "run" / pipeline.STAMP).read_text())
-    (run / "run" / pipeline.STAMP).write_text(json.dumps(dict(stamp, finished=False)))
+    stamp = json.loads((run / "run" / runs.STAMP).read_text())
+    (run / "run" / runs.STAMP).write_text(json.dumps(dict(stamp, finished=False)))
     for name in ("model.ckpt", "history.csv"):
         (run / name).unlink()
     snakemake(workdir, "--cores", "2", str(run.relative_to(workdir) / "model.ckpt"))

@@ -1,7 +1,8 @@
 """build_ablation rule: results/ablation.md / .tex / .json from the per-row, per-seed metrics."""
 
 from gaitgraph.cli.boundary import script
-from gaitgraph.paper.ablation import ROW_BY_NAME, build_ablation_table
+from gaitgraph.ablation.study import ROW_BY_NAME
+from gaitgraph.ablation.table import build_ablation_table
 
 
 def main() -> None:

@@ -4,7 +4,7 @@ import sys
 
 from gaitgraph.cli.boundary import script
 from gaitgraph.paper.tables import build_paper_tables
-from gaitgraph.viz.figures import plot_comparison
+from gaitgraph.viz.comparison import plot_comparison
 
 sys.stderr = open(snakemake.log[0], "w")
 

@@ -4,7 +4,7 @@ import json
 import sys
 
 from gaitgraph.cli.boundary import script
-from gaitgraph.viz.figures import plot_rank1_by_view
+from gaitgraph.viz.rank1_by_view import plot_rank1_by_view
 
 sys.stderr = open(snakemake.log[0], "w")
 

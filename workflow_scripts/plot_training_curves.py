@@ -5,7 +5,7 @@ import sys
 import pandas as pd
 
 from gaitgraph.cli.boundary import script
-from gaitgraph.viz.figures import plot_training_curves
+from gaitgraph.viz.training_curves import plot_training_curves
 
 sys.stderr = open(snakemake.log[0], "w")
 

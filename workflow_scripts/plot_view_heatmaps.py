@@ -4,7 +4,7 @@ import json
 import sys
 
 from gaitgraph.cli.boundary import script
-from gaitgraph.viz.figures import plot_view_heatmaps
+from gaitgraph.viz.view_heatmaps import plot_view_heatmaps
 
 sys.stderr = open(snakemake.log[0], "w")
 

@@ -1,12 +1,12 @@
 """train_model rule: `gaitgraph fit` in the run folder (resuming), then export model.ckpt + history.csv."""
 
 from gaitgraph.cli.boundary import script
-from gaitgraph.pipeline import train
+from gaitgraph.training.runs import train
 
 
 def main() -> None:
     train(
-        base_config=snakemake.input.config,
+        config=snakemake.input.recipe,
         data=snakemake.input.data,
         run_dir=snakemake.params.run_dir,
         seed=int(snakemake.wildcards.seed),

@@ -1,6 +1,6 @@
 """The error boundary of every command line: one line on stderr and exit 2 instead of a traceback.
 
-Every ``main()`` of the package (``gaitgraph``, ``gaitgraph-data``, ``python -m gaitgraph.pipeline``,
+Every ``main()`` of the package (``gaitgraph``, ``gaitgraph-data``,
 ``python -m gaitgraph.paper.*``, ``workflow_scripts/*``) runs its body through :func:`guarded`::
 
     def main(argv=None) -> int:

@@ -13,7 +13,7 @@ import sys
 
 from gaitgraph.cli.boundary import guarded
 
-SUBCOMMANDS = ("convert", "normalize", "synthesize", "info", "import", "show")
+SUBCOMMANDS = ("convert", "normalize", "synthesize", "check", "info", "import", "show")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -18,18 +18,26 @@ from gaitgraph.cli.boundary import fail, guarded
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="gaitgraph evaluate",
-        description="Rank-1 evaluation (CASIA-B: both identical-view conventions; OUMVLP-Pose: the GaitGraph2 and "
-        "OpenGait conventions) of a checkpoint on a converted dataset; see docs/evaluation.md.",
+        description="Evaluate a checkpoint of any registered method (GaitGraph2, GaitGraph, GaitTR, GPGait, GaitMixer) "
+        "on a converted dataset under every convention of the dataset's protocol (CASIA-B: both identical-view "
+        "conventions; OUMVLP-Pose: the GaitGraph2 and OpenGait ones; Gait3D, GREW: retrieval metrics); see "
+        "docs/evaluation.md.",
     )
-    p.add_argument("--checkpoint", required=True, help="model checkpoint (ours, original GaitGraph2 or GaitGraph v1)")
+    p.add_argument("--checkpoint", required=True, help="model checkpoint (ours, or a method's original format)")
+    p.add_argument("--checkpoint-method", default=None, metavar="NAME",
+                   help="the checkpoint's method (gaitgraph2, gaitgraph1, gaittr, gaitmixer, gpgait; default: recognised "
+                   "from the file)")
     p.add_argument("--data", required=True, help="converted (normalized) dataset directory")
     p.add_argument("--output", required=True, help="metrics.json to write (.md and .tex tables go beside it)")
-    p.add_argument("--no-tta", dest="tta", action="store_false", help="plain embeddings instead of the 3-way TTA concat")
-    p.add_argument("--batch-size", type=int, default=256, help="sequences per forward pass (default 256)")
-    p.add_argument("--device", default=None, help="torch device, e.g. cpu or cuda:0 (default: cpu)")
+    p.add_argument("--no-tta", dest="tta", action="store_false",
+                   help="GaitGraph: plain embeddings instead of the 3-way TTA concat (other methods: their fixed protocol)")
+    p.add_argument("--batch-size", type=int, default=None,
+                   help="sequences per forward pass (default: the method's, GaitGraph 256, GaitTR 1)")
+    p.add_argument("--device", default="auto", help="torch device: auto (cuda if a GPU is visible, else cpu; the "
+                   "default), cpu, cuda, cuda:1, ...")
     p.add_argument("--split", default="test", help="split of the dataset to evaluate (default test)")
-    p.add_argument("--method", default="GaitGraph2", help="method name recorded in metrics.json")
-    p.add_argument("--experiment", default="gaitgraph2", help="experiment name recorded in metrics.json")
+    p.add_argument("--method", default=None, help="method label recorded in metrics.json (default: the method's title)")
+    p.add_argument("--experiment", default=None, help="experiment name recorded in metrics.json (default: the method's name)")
     p.add_argument("--seed", type=int, default=None, help="training seed recorded in metrics.json")
     p.add_argument("--test-set", choices=("auto", "all", "gaitgraph1"), default="auto",
                    help="which sequences of the split are evaluated: all (GaitGraph2's protocol), gaitgraph1 (GaitGraph "
@@ -46,19 +54,18 @@ def main(argv: list[str] | None = None) -> int:
 def _main(argv: list[str] | None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    if args.batch_size < 1:
+    if args.batch_size is not None and args.batch_size < 1:
         parser.error(f"--batch-size must be positive, got {args.batch_size}")
-    if args.device is not None:
-        import torch
+    from gaitgraph.runtime import DeviceUnavailable, resolve_device
 
-        try:
-            dev = torch.device(args.device)
-        except (RuntimeError, ValueError):
-            parser.error(f"--device {args.device!r} is not a torch device (e.g. cpu, cuda, cuda:1)")
-        if dev.type == "cuda" and not torch.cuda.is_available():
-            return fail("gaitgraph evaluate", f"--device {args.device}: no CUDA device is available here")
+    try:
+        args.device = resolve_device(args.device)
+    except DeviceUnavailable as e:
+        return fail("gaitgraph evaluate", str(e))
+    except ValueError as e:
+        parser.error(str(e))
 
-    from gaitgraph.evaluation.run import evaluate_checkpoint
+    from gaitgraph.evaluation.evaluate_checkpoint import evaluate_checkpoint
     from gaitgraph.evaluation.tables import metrics_markdown
     from gaitgraph.outputs import check_file_output
 
@@ -68,7 +75,7 @@ def _main(argv: list[str] | None) -> int:
         metrics = evaluate_checkpoint(
             args.checkpoint, args.data, args.output, tta=args.tta, batch_size=args.batch_size, device=args.device,
             split=args.split, method=args.method, experiment=args.experiment, seed=args.seed,
-            progress=not args.quiet, test_set=args.test_set,
+            progress=not args.quiet, test_set=args.test_set, checkpoint_method=args.checkpoint_method,
         )
     except ValueError as e:  # bad sequences (NaN poses, wrong joint count) from the embedding step
         if type(e) is ValueError:

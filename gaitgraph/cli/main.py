@@ -1,12 +1,17 @@
 """``gaitgraph``: LightningCLI for ``fit | validate | test | predict``, plus ``evaluate``, ``match`` and ``env``.
 
-    gaitgraph fit --config config/train/casia-b.yaml --data.data_path DATA --trainer.default_root_dir RUN
-    gaitgraph test --config config/train/casia-b.yaml --data.data_path DATA --ckpt_path RUN/checkpoints/last.ckpt \
+    gaitgraph fit --recipe gaitgraph2/casia-b --data.data_path DATA --trainer.default_root_dir RUN
+    gaitgraph test --recipe gaitgraph2/casia-b --data.data_path DATA --ckpt_path RUN/checkpoints/last.ckpt \
         --model.tta True --model.metrics_path RUN/metrics.json
-    gaitgraph fit --config config/train/oumvlp.yaml --data.data_path DATA --data.keypoints alphapose
+    gaitgraph fit --recipe gaitgraph2/oumvlp-pose --data.data_path DATA --data.keypoints alphapose
+    gaitgraph fit --recipe gaitgraph1/casia-b --data.data_path DATA      # GaitGraph v1 (its recipe names it)
+    gaitgraph fit --method gaitgraph1 --config my.yaml ...
 
-The original flags keep working (``--config``, ``--model.tta True``, ``--data.keypoints alphapose``,
-``--ckpt_path``); unknown config keys are an error. Beyond plain LightningCLI (``docs/training.md``):
+The method (``--method``, a recipe's or config's ``method:``, or the checkpoint's) picks the LightningModule
+and DataModule from the registry (``gaitgraph.cli.method_selection``); ``--recipe NAME`` is ``--config`` with
+a packaged recipe (``gaitgraph.recipes``). The original flags keep working (``--config``, ``--model.tta True``,
+``--data.keypoints alphapose``, ``--ckpt_path``); unknown config keys are an error. Beyond plain LightningCLI
+(``docs/training.md``):
 
 * run directory ``RUN_DIR = --trainer.default_root_dir``: checkpoints in ``RUN_DIR/checkpoints``
   (``last.ckpt`` every epoch, ``best-*.ckpt`` by ``val_loss``), TensorBoard + CSV logs and the resolved
@@ -37,11 +42,11 @@ from gaitgraph.outputs import OutputError
 from gaitgraph.cli.boundary import guarded
 from gaitgraph.runtime import keep_freed_memory
 from gaitgraph.training.callbacks import AtomicCheckpoint, EnvironmentRecorder, HistoryWriter
-from gaitgraph.training.datamodule import PoseDataModule, open_dataset
-from gaitgraph.training.module import GaitGraph2
+from gaitgraph.cli.method_selection import select_method
+from gaitgraph.methods import DEFAULT, get_method, list_methods
+from gaitgraph.training.datamodule import open_dataset
 
 SEED = 5318008  # the original's seed_everything_default
-ARCH_KEYS = ("backend_name", "embedding_layer_size", "multi_input", "multi_branch", "features")
 OTHER_COMMANDS = {"evaluate": "gaitgraph.cli.evaluate", "match": "gaitgraph.cli.match", "env": "gaitgraph.cli.env"}
 
 
@@ -64,9 +69,17 @@ def slurm_plugins(environ=os.environ) -> list[ClusterEnvironment]:
 
 
 class GaitGraphCLI(LightningCLI):
+    def __init__(self, method: str, *args, **kwargs):
+        self.method = method  # before LightningCLI builds its parsers (add_arguments_to_parser reads it)
+        super().__init__(*args, **kwargs)
+
     def add_arguments_to_parser(self, parser) -> None:
         parser.add_argument("--auto_resume", type=bool, default=True,
                             help="fit: continue from RUN_DIR/checkpoints/last.ckpt when it exists and no --ckpt_path is given")
+        trainable = [m for m in list_methods() if get_method(m).trainable]
+        parser.add_argument("--method", type=str, default=self.method, choices=trainable,
+                            help="the method trained or tested (gaitgraph.methods); chosen before parsing, "
+                                 "recorded in config.yaml")
         parser.link_arguments("data.sequence_length", "model.sequence_length")
         parser.link_arguments("data", "model.skeleton", compute_fn=lambda dm: dm.skeleton, apply_on="instantiate")
 
@@ -79,6 +92,10 @@ class GaitGraphCLI(LightningCLI):
         """
         sub = self.config.get("subcommand")
         if sub:
+            chosen = self.config[sub].get("method")
+            if chosen is not None and get_method(chosen).name != self.method:
+                raise ValueError(f"the configuration says method {chosen!r}, but this command line was bound to "
+                                 f"{self.method!r}; give --method {chosen} (or remove method: from the config)")
             self._check_paths(self.config[sub])
         ckpt_path = self.config[sub].get("ckpt_path") if sub else None
         if not ckpt_path or not Path(ckpt_path).is_file():
@@ -87,7 +104,7 @@ class GaitGraphCLI(LightningCLI):
             hp = torch.load(ckpt_path, weights_only=True, map_location="cpu").get("hyper_parameters") or {}
         except Exception:  # not loadable without pickle: leave the config alone, loading reports the problem
             return
-        arch = {k: hp[k] for k in ARCH_KEYS if k in hp}
+        arch = {k: hp[k] for k in self.model_class.arch_keys if k in hp}
         if arch:
             self.config = self.parser.parse_object({sub: {"model": arch}}, self.config)
 
@@ -156,11 +173,13 @@ class GaitGraphCLI(LightningCLI):
             cfg["ckpt_path"] = str(last)
 
 
-def cli(args=None, run: bool = True, model_class=GaitGraph2, datamodule_class=PoseDataModule) -> GaitGraphCLI:
-    """The LightningCLI object (``args``: list of strings or a dict, as LightningCLI takes them).
-
-    ``model_class``/``datamodule_class``: GaitGraph (v1) binds its own (``gaitgraph.training.gaitgraph1``)."""
+def cli(args=None, run: bool = True, method: str = DEFAULT) -> GaitGraphCLI:
+    """The LightningCLI object bound to ``method``'s LightningModule and DataModule (``args``: a list of
+    strings or a dict, as LightningCLI takes them; the ``gaitgraph`` command chooses ``method`` from the
+    command line, :func:`gaitgraph.cli.method_selection.select_method`)."""
+    model_class, datamodule_class = get_method(method).lightning_classes()
     return GaitGraphCLI(
+        method,
         model_class,
         datamodule_class,
         subclass_mode_model=False,
@@ -176,9 +195,6 @@ def cli(args=None, run: bool = True, model_class=GaitGraph2, datamodule_class=Po
 
 def main(args=None) -> int:
     """``gaitgraph ...``; a user's mistake ends with one line on stderr and status 2 (``gaitgraph.cli.boundary``)."""
-    if isinstance(args, dict):  # a config dict (tests, Python callers): no command line to guard
-        cli(args)
-        return 0
     return guarded("gaitgraph", _main, args, subcommands=("fit", "validate", "test", "predict", *OTHER_COMMANDS))
 
 
@@ -194,19 +210,15 @@ def _main(argv: list[str]) -> int:
             return 2
         return int(sub.main(argv[1:]) or 0)
     keep_freed_memory()  # no page faults for every batch's tensors (gaitgraph/runtime.py)
-    run_cli(cli, argv)
-    return 0
-
-
-def run_cli(make_cli, argv: list[str]) -> None:
-    """``make_cli(None)`` with ``argv`` as the command line: LightningCLI warns when given both ``args``
-    and a ``sys.argv`` (the boundary took ``--debug`` out of the latter)."""
+    method, argv = select_method(argv)
+    # LightningCLI reads sys.argv (given both `args` and a sys.argv it warns; the boundary took --debug out)
     saved = sys.argv
     sys.argv = [saved[0] if saved else "gaitgraph", *argv]
     try:
-        make_cli(None)
+        cli(None, method=method)
     finally:
         sys.argv = saved
+    return 0
 
 
 if __name__ == "__main__":

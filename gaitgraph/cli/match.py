@@ -17,6 +17,7 @@ import sys
 from pathlib import Path
 
 from gaitgraph.cli.boundary import guarded
+from gaitgraph.runtime import resolve_device
 
 PROBE_COLUMNS = ("subject", "condition", "sequence", "view", "source")
 
@@ -34,7 +35,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--top-k", type=int, default=5, metavar="K", help="identities listed per probe (default 5)")
     p.add_argument("--no-tta", dest="tta", action="store_false", help="one 128-d embedding instead of the 3-view TTA one")
     p.add_argument("--batch-size", type=int, default=256, metavar="N", help="sequences per forward pass (default 256)")
-    p.add_argument("--device", default=None, help="cpu, cuda, cuda:1, ... (default: cuda if available, else cpu)")
+    p.add_argument("--device", default="auto", help="auto (cuda if available, else cpu; the default), cpu, cuda, cuda:1, ...")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     return p
 
@@ -102,8 +103,7 @@ def run(args) -> dict:
             check_file_output(out.with_suffix(".metrics.json"), inputs=[args.checkpoint], what="--output's metrics file")
     if args.top_k < 1 or args.batch_size < 1:
         raise MatchError("--top-k and --batch-size must be at least 1")
-    if args.device is None:
-        args.device = "cuda" if torch.cuda.is_available() else "cpu"
+    args.device = resolve_device(args.device)
     loaded = load_model(args.checkpoint)
     skeleton = loaded.spec.skeleton
     gallery = _open(args.gallery, "gallery", skeleton)

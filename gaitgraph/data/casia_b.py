@@ -33,11 +33,10 @@ import pandas as pd
 
 from gaitgraph.data.errors import CONFIDENCE_CLIPPED, DataError, SkipCounter, clip_confidences, where
 from gaitgraph.data.format import sequences_frame, write_dataset
+from gaitgraph.datasets.casia_b import CSV_NAME, DATA_URL, TEST_FROM
 from gaitgraph.outputs import check_folder_output
 from gaitgraph.skeleton import COCO17
 
-DATA_URL = "https://github.com/tteepe/GaitGraph/releases/download/v0.1/data.zip"
-CSV_NAME = "casia-b_pose_coco.csv"
 COLUMNS: tuple[str, ...] = ("image_name",) + tuple(f"{j}_{c}" for j in COCO17.joints for c in ("x", "y", "conf"))
 NUM_VALUES = len(COLUMNS)  # 52 = name + 17 * 3
 
@@ -421,7 +420,7 @@ def _parse_names_fast(names) -> tuple[np.ndarray, ...]:
 # -------------------------------------------------------------------------------------- grouping
 
 
-def group_sequences(rows: CasiaRows, counter: SkipCounter, *, test_from: int = 75, source: str = CSV_NAME) -> CasiaSequences:
+def group_sequences(rows: CasiaRows, counter: SkipCounter, *, test_from: int = TEST_FROM, source: str = CSV_NAME) -> CasiaSequences:
     """Group rows into sequences (table order: subject, condition, sequence, view), frames sorted.
 
     Rows of one sequence that are not in ascending frame order are sorted (counted as a repair);
@@ -501,7 +500,7 @@ def _count_out_of_order(seq_key: np.ndarray, frame: np.ndarray, counter: SkipCou
 
 
 def read_casia_b(
-    csv_path: str | os.PathLike, *, test_from: int = 75, strict: bool = False, progress: bool = False
+    csv_path: str | os.PathLike, *, test_from: int = TEST_FROM, strict: bool = False, progress: bool = False
 ) -> tuple[CasiaSequences, SkipCounter]:
     """Read and group ``casia-b_pose_coco.csv``; returns the sequences and the skip counts."""
     path = Path(csv_path)
@@ -527,7 +526,7 @@ def convert_casia_b(
     csv_path: str | os.PathLike,
     output_dir: str | os.PathLike,
     *,
-    test_from: int = 75,
+    test_from: int = TEST_FROM,
     strict: bool = False,
     synthetic: bool = False,
     progress: bool = True,

@@ -32,12 +32,10 @@ import numpy as np
 
 from gaitgraph.data.errors import DataError, MissingReleaseError, SkipCounter, where
 from gaitgraph.data.pose_txt import read_folders, read_sequence, running_number, subfolders, write_converted
+from gaitgraph.datasets.gait3d import AGREEMENT, SPLIT_NAME, URL
 from gaitgraph.outputs import check_folder_output
 
-URL = "https://gait3d.github.io"
-AGREEMENT = "https://gait3d.github.io/resources/AgreementForGait3D.pdf"
 POSE_DIR = "2D_Poses"
-SPLIT_NAME = "Gait3D.json"
 CONDITION = "na"  # the release labels no walking condition
 _SUBJECT = re.compile(r"^\d{4}$")
 _VIDEO = re.compile(r"^camid(\d+)_videoid(\d+)$")
@@ -216,28 +214,3 @@ def check_release(root: str | os.PathLike, split: str | os.PathLike | None = Non
     if problems:
         raise MissingReleaseError(licence_message(root, "; ".join(problems)))
     return {"root": str(root), "split": str(split_path), "subjects": len(subjects)}
-
-
-# --------------------------------------------------------------------------------------- protocol
-
-
-def evaluate_gait3d(embeddings, sequences, *, metric: str = "cos") -> dict:
-    """The official Gait3D protocol (OpenGait ``evaluate_Gait3D``): PROBE_SET against the rest of the
-    test split; rank-1/5/10, mAP, mINP (%). ``sequences`` needs the ``role`` column of a converted
-    Gait3D dataset; ``metric``: ``cos`` (GaitGraph2 configs) or ``euc``."""
-    from gaitgraph.evaluation.retrieval import retrieval_convention, table_metrics
-
-    if "role" not in sequences:
-        raise ValueError("the sequence table has no role column: convert the data with `gaitgraph-data convert gait3d`")
-    role = sequences["role"].astype(str).to_numpy()
-    probe, gallery = role == "probe", role == "gallery"
-    if not probe.any() or not gallery.any():
-        raise ValueError(f"Gait3D's protocol needs probe and gallery rows of the test split; got {int(probe.sum())} "
-                         f"probes and {int(gallery.sum())} gallery sequences")
-    m = table_metrics(embeddings, sequences, probe, gallery, ranks=(1, 5, 10), metric=metric)
-    conv = retrieval_convention(
-        m, metric=metric, official=True, gallery="test split minus the probes", probe=f"PROBE_SET of {SPLIT_NAME}",
-        description="Gait3D official protocol (OpenGait evaluate_Gait3D): the PROBE_SET sequences against every other "
-        "test sequence; rank-1/5/10, mAP and mINP in %; probes whose subject has no gallery sequence are left out",
-    )
-    return {"num_probe": m["num_probe"], "num_gallery": m["num_gallery"], "conventions": {"official": conv}}

@@ -19,7 +19,8 @@ dataset's owners: a probe is stored with subject ``format.UNKNOWN_SUBJECT`` (-1)
 
 Converted: split ``train``, ``test`` (gallery and probes, ``role`` gallery / probe), and
 ``heldout``: training subjects the converter keeps out of training for the local protocol (their
-first half of sequences ``role`` gallery, the rest probe; :func:`evaluate_grew`). No views (view -1),
+first half of sequences ``role`` gallery, the rest probe; the ``local_heldout`` convention of
+:mod:`gaitgraph.datasets.grew`). No views (view -1),
 condition ``na``; sequence = running number per subject (probes: over all probes) in video-id order.
 """
 
@@ -35,10 +36,9 @@ import numpy as np
 
 from gaitgraph.data.errors import DataError, MissingReleaseError, SkipCounter, where
 from gaitgraph.data.pose_txt import read_folders, read_sequence, running_number, subfolders, write_converted
+from gaitgraph.datasets.grew import DOWNLOAD, URL
 from gaitgraph.outputs import check_folder_output
 
-URL = "https://www.grew-benchmark.org"
-DOWNLOAD = "https://www.grew-benchmark.org/download.html"
 CONDITION = "na"  # the pose release labels no walking condition
 NO_VIEW = -1  # GREW has no view labels
 FRAME_NAME = re.compile(r"^(\d+)_2d_pose\.txt$")
@@ -185,40 +185,3 @@ def check_release(root: str | os.PathLike) -> dict:
         raise MissingReleaseError(licence_message(root, "; ".join(problems)))
     return {"root": str(root), "train_subjects": counts["train"], "gallery_subjects": counts["test/gallery"],
             "probes": counts["test/probe"]}
-
-
-def evaluate_grew(embeddings, sequences, *, metric: str = "cos") -> dict:
-    """GREW's protocols on the rows given: ``official`` for test rows (counted, not scored: the
-    probes' subjects are withheld; see :mod:`gaitgraph.evaluation.grew`), ``local_heldout`` for
-    held-out rows (rank-1/5/10/20, mAP, mINP of their probes against their gallery)."""
-    from gaitgraph.evaluation.retrieval import retrieval_convention, table_metrics
-
-    if "role" not in sequences:
-        raise ValueError("the sequence table has no role column: convert the data with `gaitgraph-data convert grew`")
-    split = sequences["split"].astype(str).to_numpy()
-    role = sequences["role"].astype(str).to_numpy()
-    conventions = {}
-    test = split == "test"
-    if test.any():
-        counts = {"num_gallery": int((test & (role == "gallery")).sum()), "num_probe": int((test & (role == "probe")).sum()),
-                  "num_probe_scored": 0}
-        conventions["official"] = retrieval_convention(
-            counts, metric=metric, official=True, gallery="test/gallery", probe="test/probe (subjects withheld)",
-            description="GREW official test: probe identities are withheld by the dataset's owners, so it is not scored "
-            "here; write the submission file (gaitgraph.evaluation.grew.write_submission) and upload it",
-        )
-    held = split == "heldout"
-    if held.any():
-        m = table_metrics(embeddings, sequences, held & (role == "probe"), held & (role == "gallery"),
-                          ranks=(1, 5, 10, 20), metric=metric)
-        conventions["local_heldout"] = retrieval_convention(
-            m, metric=metric, official=False, gallery="held-out training subjects, first half of their sequences",
-            probe="held-out training subjects, their other sequences",
-            description="NOT the official GREW number: local protocol on training subjects held out of training "
-            "(OpenGait's evaluate_real_scene idea); each probe against all held-out gallery sequences; rank-1/5/10/20, "
-            "mAP and mINP in %",
-        )
-    if not conventions:
-        raise ValueError("GREW's protocols need rows of the test split or of the held-out split")
-    first = next(iter(conventions.values()))
-    return {"num_probe": first["num_probe"], "num_gallery": first["num_gallery"], "conventions": conventions}

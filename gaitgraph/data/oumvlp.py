@@ -33,16 +33,14 @@ from pathlib import Path
 
 import numpy as np
 
-from gaitgraph.data.errors import CONFIDENCE_CLIPPED, DataError, SkipCounter, clip_confidences, where
+from gaitgraph.data.errors import (CONFIDENCE_CLIPPED, DataError, MissingReleaseError, SkipCounter, clip_confidences,
+                                   where)
 from gaitgraph.data.parallel import map_folders
+from gaitgraph.datasets.oumvlp_pose import PERSON_CHOICES, SEQUENCES, SPEC, URL, VIEWS
 from gaitgraph.outputs import check_folder_output
 
-OUMVLP_URL = "http://www.am.sanken.osaka-u.ac.jp/BiometricDB/GaitLPPose.html"
-KEYPOINT_SOURCES = ("openpose", "alphapose")
+KEYPOINT_SOURCES = SPEC.keypoints
 NUM_JOINTS = 18
-VIEWS = tuple(range(0, 91, 15)) + tuple(range(180, 271, 15))
-SEQUENCES = (0, 1)
-PERSON_CHOICES = ("track", "first")  # ours (track continuity) and the original's people[0]
 PERSON_SELECTION = {
     "track": "track continuity (centre displacement / body size + |log size ratio|), anchored on the first single-person frame",
     "first": "people[0] of every frame (the original GaitGraph2 reader)",
@@ -60,7 +58,7 @@ def licence_message(what: Path, keypoints: str | None = None) -> str:
     sub = keypoints or "{openpose|alphapose}"
     return (
         f"{what}: not found. OUMVLP-Pose cannot be downloaded directly: apply for a licence on the OU-ISIR page "
-        f"{OUMVLP_URL}, then unpack the keypoints so that the frames lie in ROOT/{sub}/SUBJECT/VIEW_SEQ/*.json "
+        f"{URL}, then unpack the keypoints so that the frames lie in ROOT/{sub}/SUBJECT/VIEW_SEQ/*.json "
         f"(e.g. ROOT/{sub}/00001/000_00/0021_keypoint.json) and pass ROOT with --input; "
         "or make a synthetic tree with `gaitgraph-data synthesize oumvlp-pose`."
     )
@@ -69,7 +67,7 @@ def licence_message(what: Path, keypoints: str | None = None) -> str:
 def id_list_message(path: Path, problem: str) -> str:
     return (
         f"{path}: {problem}. ID_list.csv (the train/test subject split) is a separate download from the OU-ISIR "
-        f"OUMVLP-Pose page {OUMVLP_URL}; put it next to the keypoint folders (e.g. ROOT/ID_list.csv) and pass it "
+        f"OUMVLP-Pose page {URL}; put it next to the keypoint folders (e.g. ROOT/ID_list.csv) and pass it "
         "with --id-list."
     )
 
@@ -396,3 +394,32 @@ def convert_oumvlp(
     if progress or counter:
         print(counter.text("frames/sequences"), file=sys.stderr)
     return out
+
+
+def check_release(root: str | os.PathLike, id_list: str | os.PathLike, keypoints: str) -> dict:
+    """Check the licensed OUMVLP-Pose copy: ``root/<keypoints>/<subject>/<view>_<seq>/*.json`` and
+    ``id_list``. Return a small summary; raise :class:`MissingReleaseError` saying what to do."""
+    root, id_list = Path(root), Path(id_list)
+    tree = root / keypoints
+    problems = []
+    if not tree.is_dir():
+        problems.append(f"the {keypoints} pose folder {tree}/ does not exist")
+        subjects = []
+    else:
+        subjects = sorted(p.name for p in tree.iterdir() if p.is_dir())
+        if not subjects:
+            problems.append(f"{tree}/ holds no subject folders")
+    if not id_list.is_file():
+        problems.append(f"the subject split {id_list} does not exist")
+    if problems:
+        raise MissingReleaseError(
+            "OUMVLP-Pose is not where the config says: " + "; ".join(problems) + ". "
+            "OUMVLP-Pose cannot be downloaded automatically: its licence requires an application to "
+            f"Osaka University at {URL} . Once you have it, put the files here (or point the workflow config's "
+            "datasets/oumvlp-pose/local/path and local/id_list at your copy): "
+            f"{root}/openpose/<subject>/<view>_<seq>/*.json (OpenPose keypoints), "
+            f"{root}/alphapose/<subject>/<view>_<seq>/*.json (AlphaPose keypoints), "
+            f"{id_list} (subject split, from the same site). "
+            "Or run on the synthetic stand-in: datasets/oumvlp-pose/source: synthetic."
+        )
+    return {"root": str(root), "keypoints": keypoints, "id_list": str(id_list), "subjects": len(subjects)}

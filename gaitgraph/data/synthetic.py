@@ -28,13 +28,12 @@ from pathlib import Path
 import numpy as np
 
 from gaitgraph.data import walker
+from gaitgraph.datasets import casia_b, oumvlp_pose
 from gaitgraph.outputs import OutputError, atomic_write, check_file_output, folder_output
 from gaitgraph.skeleton import COCO17, OPENPOSE18, Skeleton
 
-CASIA_VIEWS = tuple(range(0, 181, 18))
-CASIA_WALKS = (("bg", 1), ("bg", 2), ("cl", 1), ("cl", 2)) + tuple(("nm", i) for i in range(1, 7))  # name order
+CASIA_WALKS = tuple((c, q) for c in sorted(casia_b.SEQUENCES) for q in casia_b.SEQUENCES[c])  # name order
 CASIA_CAMERA = walker.Camera(width=320, height=240, focal=400.0, distance=7.0, cam_height=1.0)
-OUMVLP_VIEWS = tuple(range(0, 91, 15)) + tuple(range(180, 271, 15))
 OUMVLP_CAMERA = walker.Camera(width=640, height=480, focal=800.0, distance=7.0, cam_height=1.0)
 _DATASET_TAG = {"casia-b": 1, "oumvlp-pose": 2}  # part of every random stream's key
 
@@ -83,11 +82,12 @@ def casia_b_subject_ids(n: int) -> list[int]:
 
     Deterministic (independent of the seed), so that the standard split gives both splits.
     """
-    if not 1 <= n <= 124:
-        raise ValueError(f"CASIA-B has 124 subjects; subjects must be in 1..124, got {n}")
-    n_train = min(74, max(n - 50, round(0.6 * n)))
-    train = np.linspace(1, 74, n_train).round().astype(int) if n_train else np.array([], int)
-    test = np.linspace(75, 124, n - n_train).round().astype(int)
+    total, first_test = casia_b.NUM_SUBJECTS, casia_b.TEST_FROM
+    if not 1 <= n <= total:
+        raise ValueError(f"CASIA-B has {total} subjects; subjects must be in 1..{total}, got {n}")
+    n_train = min(first_test - 1, max(n - (total - first_test + 1), round(0.6 * n)))
+    train = np.linspace(1, first_test - 1, n_train).round().astype(int) if n_train else np.array([], int)
+    test = np.linspace(first_test, total, n - n_train).round().astype(int)
     return [int(s) for s in np.concatenate([train, test])]
 
 
@@ -217,7 +217,7 @@ def synthesize_casia_b(output: str | os.PathLike, *, subjects: int = 24, seed: i
     output = Path(output)
     header = "image_name," + ",".join(f"{j}_{c}" for j in COCO17.joints for c in ("x", "y", "conf")) + "\n"
     fmt = ",".join(["%.5f,%.5f,%.7f"] * COCO17.num_joints)  # ~ 10 characters per value, as in the real file
-    keys = [(c, q, v) for c, q in CASIA_WALKS for v in CASIA_VIEWS]  # sorted as the file names are
+    keys = [(c, q, v) for c, q in CASIA_WALKS for v in casia_b.VIEWS]  # sorted as the file names are
     check_file_output(output)
     if output.is_file():  # replace an earlier pose CSV, never another file of the user's
         with open(output, "rb") as f:
@@ -327,7 +327,7 @@ def synthesize_oumvlp(output: str | os.PathLike, *, subjects: int = 24, seed: in
     """
     root = Path(output)
     train, test = oumvlp_subject_ids(subjects, seed)
-    keys = [("nm", q, v) for v in OUMVLP_VIEWS for q in (0, 1)]  # folder order VVV_QQ
+    keys = [("nm", q, v) for v in oumvlp_pose.VIEWS for q in oumvlp_pose.SEQUENCES]  # folder order VVV_QQ
     with folder_output(root, "synthetic OUMVLP-Pose tree") as tmp:
         with _bar(subjects, progress, f"synthesize {root.name}") as bar:
             for sid in sorted(train + test):

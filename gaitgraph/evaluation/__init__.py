@@ -1,4 +1,4 @@
-"""Rank-1 evaluation: protocols (CASIA-B, OUMVLP-Pose, both conventions each), tables, checkpoint runs.
+"""Evaluation: the protocols the dataset modules declare (view-matrix rank-1, retrieval), tables, checkpoint runs.
 
 Attributes are imported on first use, so that ``gaitgraph.evaluation.tables`` (used by the paper
 tables in the small plotting env) does not pull in torch through ``run``.
@@ -8,9 +8,7 @@ import importlib
 
 _EXPORTS = {
     "evaluate": "gaitgraph.evaluation.protocols",
-    "evaluate_casia_b": "gaitgraph.evaluation.protocols",
-    "evaluate_oumvlp": "gaitgraph.evaluation.protocols",
-    "evaluate_checkpoint": "gaitgraph.evaluation.run",
+    "evaluate_checkpoint": "gaitgraph.evaluation.evaluate_checkpoint",
 }
 
 __all__ = list(_EXPORTS)

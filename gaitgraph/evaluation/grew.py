@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 
 from gaitgraph.evaluation.retrieval import nearest, to_numpy
-from gaitgraph.evaluation.tables import write_text_atomic
+from gaitgraph.outputs import write_text
 
 NUM_RANKS = 20
 HEADER = ["videoId"] + [f"rank{k}" for k in range(1, NUM_RANKS + 1)]
@@ -67,7 +67,7 @@ def write_submission(path: str | os.PathLike, embeddings, sequences: pd.DataFram
     rows = submission_rows(embeddings, sequences, metric=metric, distinct=distinct)
     buf = io.StringIO()
     rows.to_csv(buf, index=False, lineterminator="\n")
-    return write_text_atomic(path, buf.getvalue())
+    return write_text(path, buf.getvalue())
 
 
 def read_submission(path: str | os.PathLike) -> pd.DataFrame:

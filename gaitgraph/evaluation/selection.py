@@ -41,21 +41,17 @@ class Selection:
                 "num_sequences_total": int(num_total), "num_left_out": int(num_total - num_kept)}
 
 
-def method_default(spec) -> str:
-    """Each method's own protocol: ``gaitgraph1`` for GaitGraph v1 models (L2-normalised in the model,
-    or an original v1 file), ``all`` otherwise."""
-    return "gaitgraph1" if spec.l2_normalize or spec.source_format == "gaitgraph1" else "all"
-
-
-def selection(name: str, sequence_length: int, spec=None) -> Selection:
-    """``all``, ``gaitgraph1`` (keep sequences of more than ``sequence_length`` frames) or ``auto``
-    (``method_default(spec)``)."""
+def selection(name: str, sequence_length: int | None, method_default: str | None = None) -> Selection:
+    """``all``, ``gaitgraph1`` (keep sequences of more than ``sequence_length`` frames) or ``auto`` = the
+    method's own protocol (``method_default``: its ``MethodSpec.test_set``)."""
     if name == "auto":
-        if spec is None:
-            raise ValueError("test set 'auto' needs the model's spec to pick the method's own protocol")
-        name = method_default(spec)
+        if method_default is None:
+            raise ValueError("test set 'auto' needs the method to pick its own protocol")
+        name = method_default
     if name not in SELECTIONS:
         raise ValueError(f"unknown test set {name!r}; choose one of {', '.join(CHOICES)}")
+    if name != "all" and sequence_length is None:
+        raise ValueError(f"test set {name!r} leaves out sequences up to the model's window, but this model has none")
     return Selection(name, 1 if name == "all" else int(sequence_length) + 1)
 
 

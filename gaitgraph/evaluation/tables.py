@@ -11,14 +11,9 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from gaitgraph.outputs import write_json, write_text
+from gaitgraph.outputs import write_text
 
 DASH = "–"  # shown for a null cell (excluded, or no sequence)
-
-
-# atomic writes live in gaitgraph.outputs (these names are kept for the modules that import them here)
-write_text_atomic = write_text
-write_json_atomic = write_json
 
 
 # ---------------------------------------------------------------- formatting helpers
@@ -199,4 +194,4 @@ def _is_oumvlp(metrics: dict) -> bool:
 
 
 def write_tables(metrics: dict, md_path: str | os.PathLike, tex_path: str | os.PathLike) -> tuple[Path, Path]:
-    return write_text_atomic(md_path, metrics_markdown(metrics)), write_text_atomic(tex_path, metrics_latex(metrics))
+    return write_text(md_path, metrics_markdown(metrics)), write_text(tex_path, metrics_latex(metrics))

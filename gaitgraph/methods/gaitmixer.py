@@ -28,6 +28,7 @@ import torch
 
 from gaitgraph.checkpoints import CheckpointError, load_weights, read_checkpoint
 from gaitgraph.methods.common import LoadedMethodModel, prepare, weights_skeleton
+from gaitgraph.methods.spec import MethodSpec
 from gaitgraph.models import create_model
 from gaitgraph.transforms.augment import gather_frames
 from gaitgraph.transforms.gaitmixer import NUM_FRAMES, network_input, three_window_index
@@ -130,3 +131,15 @@ def embed(loaded: LoadedMethodModel, raw_sequences: Sequence, *, batch_size: int
             emb = loaded.network(x).reshape(6, b, -1).mean(dim=0)
             out[rows] = emb.float().cpu().numpy()
     return out
+
+
+# training through `gaitgraph fit` comes with its LightningModule (issue 16); the recipe data: config/methods/gaitmixer/
+SPEC = MethodSpec(
+    name=NAME,
+    title=TITLE,
+    citation=CITATION,
+    network="GaitMixer (gaitgraph.models.gaitmixer): spatial transformer + causal temporal convolutions, 60 frames",
+    features="gaitgraph.transforms.gaitmixer.network_input",
+    loss="pytorch_metric_learning.losses.TripletMarginLoss",
+    checkpoints="gaitgraph.methods.gaitmixer",
+)

@@ -29,6 +29,7 @@ import torch
 
 from gaitgraph.checkpoints import CheckpointError, load_weights, read_checkpoint
 from gaitgraph.methods.common import LoadedMethodModel, prepare, weights_skeleton
+from gaitgraph.methods.spec import MethodSpec
 from gaitgraph.models import create_model
 from gaitgraph.transforms.gaittr import MODES, gaittr_input
 
@@ -109,3 +110,15 @@ def embed(loaded: LoadedMethodModel, raw_sequences: Sequence, *, batch_size: int
                 feats = gaittr_input(x, loaded.skeleton, loaded.options["features"]).unsqueeze(1)  # (B, 1, 10, T, V)
                 out[idx, :, 0] = loaded.network(feats).float().cpu().numpy()
     return out
+
+
+# training through `gaitgraph fit` comes with its LightningModule (issue 16); the recipe data: config/methods/gaittr/
+SPEC = MethodSpec(
+    name=NAME,
+    title=TITLE,
+    citation=CITATION,
+    network="GaitTR (gaitgraph.models.gaittr): TCN + spatial-transformer blocks on 10 input channels",
+    features="gaitgraph.transforms.gaittr.gaittr_input",
+    loss="pytorch_metric_learning.losses.TripletMarginLoss",
+    checkpoints="gaitgraph.methods.gaittr",
+)

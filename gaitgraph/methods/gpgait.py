@@ -24,12 +24,13 @@ from torch import nn
 
 from gaitgraph.checkpoints import CheckpointError, _count, load_weights, read_checkpoint
 from gaitgraph.inference import check_sequences
+from gaitgraph.methods.spec import MethodSpec
 from gaitgraph.models import create_model
 from gaitgraph.models.gpgait import NUM_PARTS
 from gaitgraph.transforms.hod import AFFINE_MODES, gpgait_input
 
 NAME = "gpgait"
-TITLE = "GPGait: Generalized Pose-based Gait Recognition (Fu et al., ICCV 2023), as implemented in FastPoseGait"
+TITLE = "GPGait"
 CITATION = """@inproceedings{fu2023gpgait,
   title     = {{GPGait}: Generalized Pose-based Gait Recognition},
   author    = {Fu, Yang and Meng, Shibei and Hou, Saihui and Hu, Xuecai and Huang, Yongzhen},
@@ -64,6 +65,7 @@ class LoadedGPGait:
     network: dict = field(default_factory=dict)  # create_model("gpgait", **network)
     iteration: int | None = None
     source: str = "<checkpoint dict>"
+    skeleton: str = "coco17"  # the only layout GPGait's graphs, parts and angles know
 
 
 def is_checkpoint(ckpt: Any) -> bool:
@@ -157,3 +159,15 @@ def embed(loaded, raw_sequences: Sequence, *, batch_size: int = 64, device=None,
                     part = idx[s:s + batch_size]
                     out[part] = model(torch.stack([inputs[i] for i in part]).to(device)).float().cpu().numpy()
     return out
+
+
+# training through `gaitgraph fit` comes with its LightningModule (issue 16); the recipe data: config/methods/gpgait/
+SPEC = MethodSpec(
+    name=NAME,
+    title=TITLE,
+    citation=CITATION,
+    network="GPGait (gaitgraph.models.gpgait): three part-aware GCN branches on Human-Oriented Descriptors",
+    features="gaitgraph.transforms.hod.gpgait_input",
+    loss="gaitgraph.training.part_losses.PartTripletLoss",
+    checkpoints="gaitgraph.methods.gpgait",
+)

@@ -1,11 +1,12 @@
 """The paper tables: our rank-1 over seeds beside the published numbers.
 
 ``build_paper_tables(metrics_files, out_md, out_tex, out_json)`` reads the per-run ``metrics.json``
-files (``gaitgraph.evaluation.run``), groups them by (method, experiment, dataset, keypoints),
+files (``gaitgraph.evaluation.metrics_file``), groups them by (method, experiment, dataset, keypoints),
 takes mean ± sample std (ddof = 1) over the runs of a group for every condition and view, and
 writes ``results/tables.md``, ``results/tables.tex`` (booktabs) and the summary
-``results/metrics.json`` (``docs/design.md``). Published numbers come from
-``gaitgraph.paper.published`` and sit in the column of the protocol they were measured with.
+``results/metrics.json`` (``docs/design.md``). Every dataset fact (title, conventions, conditions,
+protocol text, published numbers) comes from its dataset module (``gaitgraph.datasets``); a published
+number sits in the column of the convention it was measured with.
 """
 
 from __future__ import annotations
@@ -18,30 +19,15 @@ import numpy as np
 from gaitgraph.environment import summary_line
 from gaitgraph.evaluation.selection import label as test_set_label
 from gaitgraph.evaluation.tables import latex_escape, markdown_table
+from gaitgraph.datasets import all_published, get_dataset, list_datasets
+from gaitgraph.datasets.spec import DatasetSpec, Published, Retrieval
 from gaitgraph.outputs import write_json, write_text
-from gaitgraph.paper.published import Published, as_dict, published
+from gaitgraph.stats import mean_std
 
 DASH = "–"
-CONVENTIONS = {"casia-b": ("exclude_identical", "include_identical"), "oumvlp-pose": ("gaitgraph2", "opengait"),
-               "gait3d": ("official",), "grew": ("official", "local_heldout")}
-CASIA_CONDITIONS = ("NM#5-6", "BG#1-2", "CL#1-2")
-DATASET_NAMES = {"casia-b": "CASIA-B", "oumvlp-pose": "OUMVLP-Pose"}
 SYNTHETIC_BANNER = (
     "The numbers below come from the embedded SYNTHETIC datasets: they test the pipeline, not the method."
 )
-CASIA_PROTOCOL = (
-    "test subjects 75-124; gallery NM#1-4; probe sets NM#5-6, BG#1-2, CL#1-2; rank-1 of each probe view against the "
-    "gallery restricted to one view, identical views **excluded** (mean over the 10 other gallery views), then the mean "
-    "over the 11 probe views; *mean* = mean of the three conditions. This is the GaitGraph2 paper's table and the "
-    "protocol of every published CASIA-B number below."
-)
-OUMVLP_PROTOCOLS = {
-    "gaitgraph2": "**GaitGraph2 conv.** = the original code's: gallery seq 00, probe seq 01, identical views "
-    "**included**, mean over all 14 × 14 (gallery, probe) view cells",
-    "opengait": "**OpenGait conv.** = OpenGait/FastPoseGait's: gallery seq 01, probe seq 00, identical views "
-    "**excluded** (mean over the 13 other gallery views per probe view, then over probe views); probes whose subject "
-    "has no gallery sequence at a view count as misses",
-}
 KIND_LABEL = {"paper": "paper", "reproduction": "reproduction", "peer": "other method", "ours": "**ours**"}
 FILL_LABEL = " [joints filled before training]"
 TEST_SET_NOTE = (
@@ -77,15 +63,6 @@ def load_runs(metrics_files) -> list[dict]:
     return runs
 
 
-def mean_std(values) -> tuple[float | None, float | None, int]:
-    """(mean, sample std with ddof=1 or None when fewer than 2 values, n) over the non-null values."""
-    v = np.array([x for x in values if x is not None], dtype=float)
-    if len(v) == 0:
-        return None, None, 0
-    std = float(np.std(v, ddof=1)) if len(v) >= 2 else None
-    return float(np.mean(v)), std, len(v)
-
-
 def _r(x):
     return None if x is None else round(float(x), 4)
 
@@ -111,6 +88,13 @@ def _blocks(conv: dict) -> dict:
     return conv["conditions"]
 
 
+def _convention_names(dataset: str) -> tuple[str, ...]:
+    try:
+        return tuple(c.name for c in get_dataset(dataset).conventions)
+    except ValueError:  # a dataset this version does not know: its conventions as the runs have them
+        return ()
+
+
 def summarize(runs: list[dict]) -> list[dict]:
     """Summary rows (design.md): one per group x convention x condition (retrieval conventions: x
     metric), plus a ``mean`` row per rank-1 convention when it has several conditions."""
@@ -121,7 +105,7 @@ def summarize(runs: list[dict]) -> list[dict]:
     for key, members in groups.items():
         members.sort(key=_sort_seed)
         method, experiment, dataset, keypoints, test_set, fill = key
-        names = list(dict.fromkeys([*CONVENTIONS.get(dataset, ()), *(c for m in members for c in m["conventions"])]))
+        names = list(dict.fromkeys([*_convention_names(dataset), *(c for m in members for c in m["conventions"])]))
         for conv in names:
             present = [m for m in members if conv in m["conventions"]]
             if not present:
@@ -213,64 +197,75 @@ def _n_label(row: dict | None) -> str:
     return f"{row['n_runs']} (seed {seeds})" if row["seeds"] and any(s is not None for s in row["seeds"]) else str(row["n_runs"])
 
 
-# ---------------------------------------------------------------- CASIA-B section
+# ---------------------------------------------------------------- sections, by the shape of the protocol
 
 
-def _casia_section(rows, dataset, keypoints, groups, sources: _Sources, latex: list[str]) -> list[str]:
-    title = f"{DATASET_NAMES[dataset]} — {keypoints} keypoints"
-    synthetic = any(r["synthetic"] for r in rows if r["dataset"] == dataset and r["keypoints"] == keypoints)
-    out = [f"## {title}" + (" (SYNTHETIC data)" if synthetic else ""), "", "Protocol of every column: " + CASIA_PROTOCOL, ""]
-    header = ["result", "kind", "keypoints", "test set", "n", *CASIA_CONDITIONS, "mean", "source"]
+def _title(spec: DatasetSpec, keypoints: str) -> str:
+    return f"{spec.title} — {keypoints} keypoints"
+
+
+def _heading(rows, spec: DatasetSpec, keypoints: str) -> str:
+    synthetic = any(r["synthetic"] for r in rows if r["dataset"] == spec.name and r["keypoints"] == keypoints)
+    return f"## {_title(spec, keypoints)}" + (" (SYNTHETIC data)" if synthetic else "")
+
+
+def _by_condition_section(rows, spec: DatasetSpec, keypoints, groups, sources: _Sources, latex: list[str]) -> list[str]:
+    """A dataset whose paper convention reports several probe conditions (CASIA-B): one column per condition,
+    further conventions as tables of ours alone, per-view tables of ours and of published entries that have them."""
+    dataset, paper, others = spec.name, spec.conventions[0], spec.conventions[1:]
+    conditions = tuple(p.label for p in paper.probes)
+    title = _title(spec, keypoints)
+    out = [_heading(rows, spec, keypoints), "", "Protocol of every column: " + paper.table_text, ""]
+    header = ["result", "kind", "keypoints", "test set", "n", *conditions, "mean", "source"]
     body = []
     for group in groups:
-        sel = dict(_sel(group), dataset=dataset, keypoints=keypoints, convention="exclude_identical")
-        cells = [_find(rows, condition=c, **sel) for c in (*CASIA_CONDITIONS, "mean")]
+        sel = dict(_sel(group), dataset=dataset, keypoints=keypoints, convention=paper.name)
+        cells = [_find(rows, condition=c, **sel) for c in (*conditions, "mean")]
         body.append([_ours_label(group[0], group[1], group[3]), KIND_LABEL["ours"], keypoints, group[2],
                      _n_label(cells[0]), *[pm(c["mean"], c["std"]) if c else DASH for c in cells], "this pipeline"])
-    pubs = published(dataset=dataset, convention="exclude_identical")
+    pubs = all_published(dataset=dataset, convention=paper.name)
     for p in pubs:
         body.append([p.method, KIND_LABEL[p.kind], p.keypoints, p.test_set, "",
-                     *[_pub(p.values.get(c), p, c) for c in CASIA_CONDITIONS], _pub(p.mean, p), sources.ref(p.source)])
-    out += [markdown_table(header, body, "llllr" + "r" * 4 + "l"), ""]
+                     *[_pub(p.values.get(c), p, c) for c in conditions], _pub(p.mean, p), sources.ref(p.source)])
+    out += [markdown_table(header, body, "llllr" + "r" * (len(conditions) + 1) + "l"), ""]
     notes = [f"{p.method}: {p.note}" for p in pubs if p.note]
     if notes:
         out += ["Notes: " + "; ".join(notes) + ".", ""]
     out += _protocol_notes(pubs)
-    latex.append(_latex_block(header, body, f"{title}: rank-1 (%), identical views excluded; ours mean ± std over seeds",
+    latex.append(_latex_block(header, body, f"{title}: rank-1 (%), {paper.label}; ours mean ± std over seeds",
                               f"tab:{dataset}-{keypoints}-summary"))
 
-    # ours with identical views included: no published counterpart
-    inc = []
-    for group in groups:
-        sel = dict(_sel(group), dataset=dataset, keypoints=keypoints, convention="include_identical")
-        cells = [_find(rows, condition=c, **sel) for c in (*CASIA_CONDITIONS, "mean")]
-        if cells[0] is not None:
-            inc.append([_ours_label(group[0], group[1], group[3]), group[2], _n_label(cells[0]),
-                        *[pm(c["mean"], c["std"]) if c else DASH for c in cells]])
-    if inc:
-        out += ["Ours with identical views **included** (each probe view averaged over all 11 gallery views; "
-                "no published number uses this convention):", ""]
-        out += [markdown_table(["result", "test set", "n", *CASIA_CONDITIONS, "mean"], inc, "lll" + "r" * 4), ""]
+    for conv in others:  # ours under the other conventions: no published counterpart
+        inc = []
+        for group in groups:
+            sel = dict(_sel(group), dataset=dataset, keypoints=keypoints, convention=conv.name)
+            cells = [_find(rows, condition=c, **sel) for c in (*conditions, "mean")]
+            if cells[0] is not None:
+                inc.append([_ours_label(group[0], group[1], group[3]), group[2], _n_label(cells[0]),
+                            *[pm(c["mean"], c["std"]) if c else DASH for c in cells]])
+        if inc:
+            out += [conv.table_text, ""]
+            out += [markdown_table(["result", "test set", "n", *conditions, "mean"], inc, "lll" + "r" * (len(conditions) + 1)), ""]
 
-    # per view, ours (mean ± std over seeds) and GaitGraph v1's published table
+    # per view, ours (mean ± std over seeds) and published per-view tables
     for group in groups:
-        sel = dict(_sel(group), dataset=dataset, keypoints=keypoints, convention="exclude_identical")
-        cond_rows = [_find(rows, condition=c, **sel) for c in CASIA_CONDITIONS]
+        sel = dict(_sel(group), dataset=dataset, keypoints=keypoints, convention=paper.name)
+        cond_rows = [_find(rows, condition=c, **sel) for c in conditions]
         if not any(cond_rows):
             continue
         method, experiment = group[0], group[1]
         views = list(dict.fromkeys(v for r in cond_rows if r for v in r["per_view"]))
-        n = _n_label(cond_rows[0] or cond_rows[1] or cond_rows[2])
+        n = _n_label(next((r for r in cond_rows if r), None))
         out += [f"### Per probe view — ours, {_ours_label(method, experiment, group[3])}, test set {group[2]}, "
-                f"identical views excluded, mean ± std over n = {n}", ""]
+                f"{paper.label}, mean ± std over n = {n}", ""]
         header = ["probe set", *views, "mean"]
         body = [[c, *[pm(*r["per_view"].get(v, [None, None])) if r else DASH for v in views], pm(r["mean"], r["std"]) if r else DASH]
-                for c, r in zip(CASIA_CONDITIONS, cond_rows)]
+                for c, r in zip(conditions, cond_rows)]
         out += [markdown_table(header, body), ""]
-        latex.append(_latex_block(header, body, f"{title}: ours ({method} / {experiment}) per probe view, identical views "
-                                  f"excluded, test set {group[2]}, mean ± std over n = {n}",
+        latex.append(_latex_block(header, body, f"{title}: ours ({method} / {experiment}) per probe view, {paper.label}, "
+                                  f"test set {group[2]}, mean ± std over n = {n}",
                                   f"tab:{dataset}-{keypoints}-{experiment}-views-{groups.index(group)}"))
-    for p in published(dataset=dataset, convention="exclude_identical"):
+    for p in pubs:
         if not p.per_view:
             continue
         views = list(next(iter(p.per_view.values())))
@@ -283,31 +278,29 @@ def _casia_section(rows, dataset, keypoints, groups, sources: _Sources, latex: l
     return out
 
 
-# ---------------------------------------------------------------- OUMVLP-Pose section
-
-
-def _oumvlp_section(rows, dataset, keypoints, groups, sources: _Sources, latex: list[str]) -> list[str]:
-    title = f"{DATASET_NAMES[dataset]} — {keypoints} keypoints"
-    synthetic = any(r["synthetic"] for r in rows if r["dataset"] == dataset and r["keypoints"] == keypoints)
-    out = [f"## {title}" + (" (SYNTHETIC data)" if synthetic else ""), ""]
+def _by_convention_section(rows, spec: DatasetSpec, keypoints, groups, sources: _Sources, latex: list[str]) -> list[str]:
+    """A dataset with one reported condition under several conventions (OUMVLP-Pose): one column per convention."""
+    dataset, convs = spec.name, spec.conventions
+    condition = convs[0].probes[0].label
+    title = _title(spec, keypoints)
+    out = [_heading(rows, spec, keypoints), ""]
     out += ["The two columns are two protocols on the same embeddings; a published number sits in the column of the "
             "protocol it used and is not comparable with the other column:", ""]
-    out += [f"- {OUMVLP_PROTOCOLS['gaitgraph2']};", f"- {OUMVLP_PROTOCOLS['opengait']}.", ""]
-    header = ["result", "kind", "layout", "test set", "n", "GaitGraph2 conv.", "OpenGait conv.", "source"]
+    out += [f"- {c.table_text}" + (";" if i < len(convs) - 1 else ".") for i, c in enumerate(convs)] + [""]
+    header = ["result", "kind", "layout", "test set", "n", *(c.label for c in convs), "source"]
     body = []
     for group in groups:
-        sel = dict(_sel(group), dataset=dataset, keypoints=keypoints, condition="NM")
-        g, o = _find(rows, convention="gaitgraph2", **sel), _find(rows, convention="opengait", **sel)
-        body.append([_ours_label(group[0], group[1], group[3]), KIND_LABEL["ours"], str((g or o or {}).get("skeleton")),
-                     group[2], _n_label(g or o), pm(g["mean"], g["std"]) if g else DASH,
-                     pm(o["mean"], o["std"]) if o else DASH, "this pipeline"])
-    pubs = published(dataset=dataset, keypoints=keypoints)
+        sel = dict(_sel(group), dataset=dataset, keypoints=keypoints, condition=condition)
+        found = [_find(rows, convention=c.name, **sel) for c in convs]
+        first = next((f for f in found if f), None)
+        body.append([_ours_label(group[0], group[1], group[3]), KIND_LABEL["ours"], str((first or {}).get("skeleton")),
+                     group[2], _n_label(first), *[pm(f["mean"], f["std"]) if f else DASH for f in found], "this pipeline"])
+    pubs = all_published(dataset=dataset, keypoints=keypoints)
     for p in pubs:
-        cell = _pub(p.values.get("NM"), p)
+        cell = _pub(p.values.get(condition), p)
         body.append([p.method, KIND_LABEL[p.kind], p.layout, p.test_set, "",
-                     cell if p.convention == "gaitgraph2" else DASH, cell if p.convention == "opengait" else DASH,
-                     sources.ref(p.source)])
-    out += [markdown_table(header, body, "lllllrrl"), ""]
+                     *[cell if p.convention == c.name else DASH for c in convs], sources.ref(p.source)])
+    out += [markdown_table(header, body, "lllll" + "r" * len(convs) + "l"), ""]
     notes = [f"{p.method}: {p.note}" for p in pubs if p.note]
     if notes:
         out += ["Notes: " + "; ".join(notes) + ".", ""]
@@ -316,8 +309,8 @@ def _oumvlp_section(rows, dataset, keypoints, groups, sources: _Sources, latex: 
                               f"tab:{dataset}-{keypoints}-summary"))
 
     for group in groups:
-        sel = dict(_sel(group), dataset=dataset, keypoints=keypoints, condition="NM")
-        conv_rows = [(c, _find(rows, convention=c, **sel)) for c in CONVENTIONS[dataset]]
+        sel = dict(_sel(group), dataset=dataset, keypoints=keypoints, condition=condition)
+        conv_rows = [(c.name, _find(rows, convention=c.name, **sel)) for c in convs]
         conv_rows = [(c, r) for c, r in conv_rows if r]
         if not conv_rows:
             continue
@@ -335,7 +328,61 @@ def _oumvlp_section(rows, dataset, keypoints, groups, sources: _Sources, latex: 
     return out
 
 
+def _retrieval_section(rows, spec: DatasetSpec, keypoints, groups, sources: _Sources, latex: list[str]) -> list[str]:
+    """A retrieval dataset (Gait3D, GREW): per convention, ours with every metric beside published rank-1 numbers."""
+    dataset, title = spec.name, _title(spec, keypoints)
+    out = [_heading(rows, spec, keypoints), ""]
+    for conv in spec.conventions:
+        metrics = [f"rank{k}" for k in conv.ranks] + ["mAP", "mINP"]
+        pubs = all_published(dataset=dataset, convention=conv.name)
+        body = []
+        for group in groups:
+            sel = dict(_sel(group), dataset=dataset, keypoints=keypoints, convention=conv.name)
+            cells = [_find(rows, condition=m, **sel) for m in metrics]
+            if any(cells) or not conv.scored:
+                body.append([_ours_label(group[0], group[1], group[3]), KIND_LABEL["ours"], keypoints, group[2],
+                             _n_label(next((c for c in cells if c), None)),
+                             *[pm(c["mean"], c["std"]) if c else DASH for c in cells], "this pipeline"])
+        for p in pubs:
+            body.append([p.method, KIND_LABEL[p.kind], p.keypoints, p.test_set, "",
+                         *[_pub(p.values.get(m), p, m) if m in p.values else DASH for m in metrics], sources.ref(p.source)])
+        if not body:
+            continue
+        header = ["result", "kind", "keypoints", "test set", "n", *metrics, "source"]
+        out += [f"### {conv.label}", "", conv.table_text, ""]
+        out += [markdown_table(header, body, "llllr" + "r" * len(metrics) + "l"), ""]
+        notes = [f"{p.method}: {p.note}" for p in pubs if p.note]
+        if notes:
+            out += ["Notes: " + "; ".join(notes) + ".", ""]
+        if pubs:
+            out += _protocol_notes(pubs)
+        latex.append(_latex_block(header, body, f"{title}, {conv.label}: rank-k, mAP, mINP (%); ours mean ± std over seeds",
+                                  f"tab:{dataset}-{keypoints}-{conv.name}"))
+    return out
+
+
+def _section(rows, dataset: str, keypoints: str, groups, sources: _Sources, latex: list[str]) -> list[str]:
+    """The section of one (dataset, keypoints), shaped by the dataset's protocol (its first convention)."""
+    try:
+        spec = get_dataset(dataset)
+    except ValueError:
+        return []
+    if not spec.conventions:
+        return []
+    if isinstance(spec.conventions[0], Retrieval):
+        return _retrieval_section(rows, spec, keypoints, groups, sources, latex)
+    if len(spec.conventions[0].probes) > 1:
+        return _by_condition_section(rows, spec, keypoints, groups, sources, latex)
+    return _by_convention_section(rows, spec, keypoints, groups, sources, latex)
+
+
 # ---------------------------------------------------------------- LaTeX
+
+
+NUMERIC_COLUMNS = {label for name in list_datasets() for c in get_dataset(name).conventions
+                   for label in (c.label, *(p.label for p in getattr(c, "probes", ())))}
+NUMERIC_COLUMNS |= {f"rank{k}" for name in list_datasets() for c in get_dataset(name).conventions
+                    for k in getattr(c, "ranks", ())} | {"mAP", "mINP"}
 
 
 def _latex_block(header, body, caption, label) -> str:
@@ -343,7 +390,7 @@ def _latex_block(header, body, caption, label) -> str:
         s = str(s).replace("**", "")
         return latex_escape(s)
 
-    numeric = ("mean", "GaitGraph2 conv.", "OpenGait conv.", *CASIA_CONDITIONS)
+    numeric = {"mean", *NUMERIC_COLUMNS}
     cols = "l" + "".join("r" if str(h).isdigit() or h in numeric else "l" for h in header[1:])
     lines = [r"\begin{table}[t]", r"\centering", r"\scriptsize", r"\caption{" + latex_escape(caption) + "}",
              r"\label{" + label + "}", r"\begin{tabular}{" + cols + "}", r"\toprule",
@@ -370,17 +417,16 @@ def build_paper_tables(metrics_files, out_md, out_tex, out_json, *, title: str |
         md += [f"> **SYNTHETIC DATA.** {SYNTHETIC_BANNER} (synthetic: {', '.join(which)})", ""]
     md += ["Rank-1 accuracy in %. **ours**: mean ± sample standard deviation (ddof = 1) over the *n* training seeds; "
            f"`± {DASH}` means a single run (no spread). Published numbers are copied from the files named under "
-           "*Sources* (`gaitgraph/paper/published.py`) and placed in the column of the protocol they used.", ""]
+           "*Sources* (each dataset module's `published` entries, `gaitgraph/datasets/`) and placed in the column of the "
+           "protocol they used.", ""]
 
     sections = list(dict.fromkeys((m["dataset"], m["keypoints"]) for m in runs))
-    sections.sort(key=lambda s: (list(DATASET_NAMES).index(s[0]) if s[0] in DATASET_NAMES else 99, s[1]))
+    order = list_datasets()
+    sections.sort(key=lambda s: (order.index(s[0]) if s[0] in order else len(order), s[1]))
     for dataset, keypoints in sections:
         groups = list(dict.fromkeys((m["method"], m["experiment"], *_variant(m)) for m in runs
                                     if m["dataset"] == dataset and m["keypoints"] == keypoints))
-        if dataset == "casia-b":
-            md += _casia_section(rows, dataset, keypoints, groups, sources, latex)
-        elif dataset == "oumvlp-pose":
-            md += _oumvlp_section(rows, dataset, keypoints, groups, sources, latex)
+        md += _section(rows, dataset, keypoints, groups, sources, latex)
 
     md += ["## Sources", ""] + [f"{i}. {s}" for i, s in enumerate(sources.items, 1)] + [""]
     md += ["## Runs", ""]
@@ -406,8 +452,7 @@ def build_paper_tables(metrics_files, out_md, out_tex, out_json, *, title: str |
     summary = {
         "synthetic": synthetic,
         "rows": rows,
-        "published": [as_dict(p) for ds, kp in sections for p in published(dataset=ds)
-                      if ds != "oumvlp-pose" or p.keypoints == kp],
+        "published": [p.as_dict() for ds, kp in sections for p in _published_of(ds, kp)],
         "runs": [{k: m.get(k) for k in ("dataset", "keypoints", "method", "experiment", "seed", "synthetic", "tta",
                                         "checkpoint", "config_hash", "test_set", "normalization")} | {"file": m["_file"]}
                  for m in runs],
@@ -417,6 +462,18 @@ def build_paper_tables(metrics_files, out_md, out_tex, out_json, *, title: str |
     write_text(out_tex, "\n".join(tex) + "\n")
     write_json(out_json, summary)
     return summary
+
+
+def _published_of(dataset: str, keypoints: str) -> list[Published]:
+    """The published entries a section shows: by convention (every keypoint source) when the paper's
+    convention has several conditions or is a retrieval one, else those of the section's keypoints."""
+    try:
+        spec = get_dataset(dataset)
+    except ValueError:
+        return []
+    by_keypoints = spec.conventions and not isinstance(spec.conventions[0], Retrieval) and \
+        len(spec.conventions[0].probes) == 1
+    return all_published(dataset=dataset, keypoints=keypoints if by_keypoints else None)
 
 
 def environment_rows(runs: list[dict]) -> list[dict]:

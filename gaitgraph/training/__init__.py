@@ -1,6 +1,23 @@
-"""Training: ``GaitGraph2`` (LightningModule), ``PoseDataModule``, losses (``docs/training.md``)."""
+"""Training: LightningModules, DataModules, losses, callbacks, the workflow's run folders (``docs/training.md``).
 
-from gaitgraph.training.datamodule import PoseDataModule
-from gaitgraph.training.module import GaitGraph2
+Names are imported on first use, so that light modules (``gaitgraph.training.runs``) do not pull in
+torch and Lightning.
+"""
 
-__all__ = ["GaitGraph2", "PoseDataModule"]
+import importlib
+
+_EXPORTS = {
+    "EmbeddingModule": "gaitgraph.training.embedding_module",
+    "GaitGraph2": "gaitgraph.training.gaitgraph2",
+    "GaitGraph1": "gaitgraph.training.gaitgraph1",
+    "PoseDataModule": "gaitgraph.training.datamodule",
+    "TwoViewDataModule": "gaitgraph.training.two_view_datamodule",
+}
+
+__all__ = list(_EXPORTS)
+
+
+def __getattr__(name):
+    if name not in _EXPORTS:
+        raise AttributeError(f"module 'gaitgraph.training' has no attribute {name!r}")
+    return getattr(importlib.import_module(_EXPORTS[name]), name)

@@ -15,8 +15,8 @@ from pytorch_lightning.callbacks import ModelCheckpoint
 from pytorch_lightning.callbacks import StochasticWeightAveraging as _SWA
 
 from gaitgraph.outputs import atomic_write, remove_stale_in, temporary_sibling, write_json
+from gaitgraph.training.runs import HISTORY_COLUMNS
 
-HISTORY_COLUMNS = ("epoch", "step", "train_loss", "lr", "val_loss", "val_rank1")
 
 
 class HistoryWriter(pl.Callback):

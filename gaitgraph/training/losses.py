@@ -1,9 +1,14 @@
-"""Losses of GaitGraph2 (``gaitgraph2.md`` §5), with the global batch under DDP.
+"""Losses of GaitGraph2 and GaitGraph v1 (``gaitgraph2.md`` §5), with the global batch under DDP.
 
-* Training: pytorch-metric-learning ``SupConLoss(temperature, distance=LpDistance())``: embeddings are
+* GaitGraph2 training: pytorch-metric-learning ``SupConLoss(temperature, distance=LpDistance())``: embeddings are
   L2-normalised, logits are minus the Euclidean distance over the temperature (as the original).
 * Validation loss: ``ContrastiveLoss(pos_margin=0, neg_margin=1, distance=LpDistance())`` (the
   original's ``val_loss``).
+* GaitGraph v1 training: the two-view SupCon of its reference (HobbitLong's ``SupConLoss``,
+  ``contrast_mode='all'``, base temperature 0.07, dot products of L2-normalised embeddings):
+  :func:`supcon_two_view`, :class:`TwoViewSupCon`. pytorch-metric-learning has no two-view form with
+  the ``temperature / base_temperature`` scale, so it is written out here (checked against a direct
+  loop-by-loop computation in ``tests/test_gaitgraph1.py``).
 
 Under DDP every rank gathers all ranks' embeddings and labels, so the loss sees the whole global batch
 (SupCon's negatives and positives come from every rank). The gathered copies carry no gradient; the
@@ -82,3 +87,48 @@ def supcon_loss(temperature: float = 0.01) -> GlobalBatchLoss:
 def contrastive_val_loss() -> nn.Module:
     """The original's validation loss (per rank; it is only logged)."""
     return losses.ContrastiveLoss(pos_margin=0, neg_margin=1, distance=distances.LpDistance())
+
+
+def supcon_two_view(features: torch.Tensor, labels: torch.Tensor, temperature: float = 0.01,
+                    base_temperature: float = 0.07) -> torch.Tensor:
+    """HobbitLong's SupConLoss, ``contrast_mode='all'``: ``features`` [bsz, n_views, D] (already
+    L2-normalised), ``labels`` [bsz].
+
+    Every one of the ``n_views * bsz`` rows is an anchor; its positives are all other rows with the same
+    label (its own other views included), the denominator runs over all rows but itself. Logits are dot
+    products over the temperature (row maximum subtracted); the per-anchor mean log-probability of the
+    positives is scaled by ``-temperature / base_temperature`` and averaged over anchors.
+    """
+    if features.ndim != 3:
+        raise ValueError(f"features must be [bsz, n_views, D], got {tuple(features.shape)}")
+    bsz, n_views, _ = features.shape
+    if labels.shape != (bsz,):
+        raise ValueError(f"labels must be [{bsz}], got {tuple(labels.shape)}")
+    contrast = torch.cat(torch.unbind(features, dim=1), dim=0)  # [n_views * bsz, D], view-major
+    logits = contrast @ contrast.T / temperature
+    logits = logits - logits.max(dim=1, keepdim=True).values.detach()
+    lab = labels.repeat(n_views)
+    not_self = ~torch.eye(len(lab), dtype=torch.bool, device=features.device)
+    positive = (lab[:, None] == lab[None, :]) & not_self
+    exp_logits = torch.exp(logits) * not_self
+    log_prob = logits - torch.log(exp_logits.sum(dim=1, keepdim=True))
+    mean_log_prob_pos = (positive * log_prob).sum(dim=1) / positive.sum(dim=1).clamp(min=1)
+    return -(temperature / base_temperature) * mean_log_prob_pos.mean()
+
+
+class TwoViewSupCon(nn.Module):
+    """:func:`supcon_two_view` on the global batch under DDP (gathered as :class:`GlobalBatchLoss` does)."""
+
+    def __init__(self, temperature: float = 0.01, base_temperature: float = 0.07):
+        super().__init__()
+        self.temperature = temperature
+        self.base_temperature = base_temperature
+        self.last_batch_size = 0
+
+    def forward(self, features: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+        feats, lab, world = gather_with_local_grad(features, labels)
+        self.last_batch_size = int(feats.shape[0])
+        value = supcon_two_view(feats, lab, self.temperature, self.base_temperature)
+        if world > 1:
+            value = value + (world - 1) * (value - value.detach())
+        return value

@@ -13,7 +13,7 @@ the walking condition (nm/bg/cl sequences with the same number no longer overwri
 folders are created and everything runs headless.
 
 Three entries: ``activation_maps`` (the maths, batched), ``draw_activations`` (checkpoint + converted
-dataset, no Lightning) and ``DrawActivationCallback`` (``gaitgraph predict --config config/draw.yaml``).
+dataset, no Lightning) and ``DrawActivationCallback`` (``gaitgraph predict --recipe gaitgraph2/draw``).
 """
 
 from __future__ import annotations
@@ -146,7 +146,7 @@ def draw_activations(
 
 
 class DrawActivationCallback(pl.Callback):
-    """During ``predict``, draw activation GIFs of the predicted sequences (``config/draw.yaml``).
+    """During ``predict``, draw activation GIFs of the predicted sequences (recipe ``gaitgraph2/draw``).
 
     Collects the raw poses of the predict batches (``batch["poses"]`` (N, L, V, 3), ``batch["row"]``
     = position in the data module's sequence table), and at the end of the epoch computes the class
