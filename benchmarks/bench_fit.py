@@ -1,7 +1,7 @@
 """End-to-end training throughput of ``gaitgraph fit`` and the projected wall time of the paper's recipes.
 
 Each setting runs in a fresh process (so its peak memory is its own): ``gaitgraph fit`` with the paper's
-recipe (``config/train/casia-b.yaml`` or ``oumvlp.yaml``: the real GaitGraph2 module, PoseDataModule,
+recipe (``--recipe gaitgraph2/casia-b`` or ``gaitgraph2/oumvlp-pose``: the real GaitGraph2 module, PoseDataModule,
 SupCon loss, AdamW/Adam with the one-cycle schedule, loggers, checkpoints), no validation, stopped
 after ``--warmup + --steps`` steps, on a synthetic converted dataset of the real training-set shape
 (CASIA-B: 8,140 sequences of 60-140 frames, COCO-17; OUMVLP-Pose: 144,284 sequences of 18-40 frames,
@@ -48,12 +48,11 @@ import torch
 
 from common import machine, synthetic_dataset
 
-ROOT = Path(__file__).resolve().parents[1]
-# setting: recipe config, model, skeleton, keypoints, frames (min, max), real training sequences, epochs
+# setting: recipe, model, skeleton, keypoints, frames (min, max), real training sequences, epochs
 SETTINGS = {
-    "casia": dict(config="casia-b.yaml", model="resgcn-n21-r8", skeleton="coco17", keypoints="hrnet",
+    "casia": dict(recipe="gaitgraph2/casia-b", model="resgcn-n21-r8", skeleton="coco17", keypoints="hrnet",
                   frames=(60, 140), train_sequences=8140, epochs=200, dataset="casia-b", subjects=74),
-    "oumvlp": dict(config="oumvlp.yaml", model="resgcn-n51-r4", skeleton="openpose18", keypoints="openpose",
+    "oumvlp": dict(recipe="gaitgraph2/oumvlp-pose", model="resgcn-n51-r4", skeleton="openpose18", keypoints="openpose",
                    frames=(18, 40), train_sequences=144284, epochs=750, dataset="oumvlp-pose", subjects=5153),
 }
 
@@ -133,7 +132,7 @@ def run_setting(spec: dict) -> dict:
     timer_cfg = {"class_path": "bench_fit.StepTimer", "init_args": {"warmup": spec["warmup"], "steps": spec["steps"]}}
     with tempfile.TemporaryDirectory(prefix="bench_fit_run_") as run:
         args = [
-            "fit", "--config", str(ROOT / "config" / "train" / setting["config"]),
+            "fit", "--recipe", setting["recipe"],
             "--data.data_path", spec["data"], "--data.keypoints", spec["keypoints"],
             "--data.batch_size", str(spec["batch"]), "--data.num_workers", str(spec["workers"]),
             "--data.validation", "none", "--data.batches", spec["batches"],
@@ -169,7 +168,7 @@ def run_setting(spec: dict) -> dict:
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
         "cuda_max_allocated_mb": (round(torch.cuda.max_memory_allocated(device) / 2**20)
                                   if device.type == "cuda" else None),
-        "projection": {"recipe": setting["config"], "epochs": setting["epochs"],
+        "projection": {"recipe": setting["recipe"], "epochs": setting["epochs"],
                        "train_sequences": setting["train_sequences"], "recipe_batch": 768,
                        "steps": setting["epochs"] * math.ceil(setting["train_sequences"] / 768),
                        "hours": round(samples / fit_rate / 3600, 3)},

@@ -37,7 +37,7 @@ def test_bench_fit_prints_one_json_line_per_setting():
         assert isinstance(rec[key], (int, float)) and rec[key] > 0, key
     assert rec["compile_s"] is None and rec["cuda_max_allocated_mb"] is None and rec["threads"] == 1
     proj = rec["projection"]
-    assert (proj["recipe"], proj["epochs"], proj["train_sequences"], proj["steps"]) == ("casia-b.yaml", 200, 8140, 2200)
+    assert (proj["recipe"], proj["epochs"], proj["train_sequences"], proj["steps"]) == ("gaitgraph2/casia-b", 200, 8140, 2200)
     # the projection is the recipe's samples at the measured rate
     assert abs(proj["hours"] - 200 * 8140 / rec["samples_per_s"] / 3600) <= 0.05 * proj["hours"]
     assert rec["dataset"]["synthetic"] == "casia-b" and rec["dataset"]["train_sequences"] == 24
