@@ -29,7 +29,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from gaitgraph.runtime import keep_freed_memory
+from gaitgraph.process_settings import keep_freed_memory
 from gaitgraph.skeleton import get_skeleton
 from gaitgraph.transforms.augment import BatchAugment, PadTable, gather_frames, train_frame_index
 from gaitgraph.transforms.features import build_input

@@ -33,7 +33,7 @@ from gaitgraph.models import create_model
 from gaitgraph.models.batchnorm import BatchNorm2d
 from gaitgraph.models.resgcn import GraphConv, Pointwise
 from gaitgraph.models.temporal_conv import TemporalConv
-from gaitgraph.runtime import keep_freed_memory
+from gaitgraph.process_settings import keep_freed_memory
 
 from common import machine_line
 

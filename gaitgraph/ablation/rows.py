@@ -87,7 +87,7 @@ def _main(argv) -> int:
     e.add_argument("--device", default="auto", help="auto (cuda if available, else cpu; the default), cpu, cuda, ...")
     args = p.parse_args(argv)
     from gaitgraph.outputs import check_file_output
-    from gaitgraph.runtime import resolve_device
+    from gaitgraph.devices import resolve_device
 
     check_file_output(args.output, inputs=[args.checkpoint, args.data])  # before the embedding work
     m = evaluate_row(args.checkpoint, args.data, args.output, row=args.row, seed=args.seed, tta=args.tta,

@@ -56,7 +56,7 @@ def _main(argv: list[str] | None) -> int:
     args = parser.parse_args(argv)
     if args.batch_size is not None and args.batch_size < 1:
         parser.error(f"--batch-size must be positive, got {args.batch_size}")
-    from gaitgraph.runtime import DeviceUnavailable, resolve_device
+    from gaitgraph.devices import DeviceUnavailable, resolve_device
 
     try:
         args.device = resolve_device(args.device)

@@ -40,7 +40,7 @@ from gaitgraph.checkpoints import check_checkpoint_file
 from gaitgraph.data.format import DatasetFormatError
 from gaitgraph.outputs import OutputError
 from gaitgraph.cli.boundary import guarded
-from gaitgraph.runtime import keep_freed_memory
+from gaitgraph.process_settings import keep_freed_memory
 from gaitgraph.training.callbacks import AtomicCheckpoint, EnvironmentRecorder, HistoryWriter
 from gaitgraph.cli.method_selection import select_method
 from gaitgraph.methods import DEFAULT, get_method, list_methods
@@ -209,7 +209,7 @@ def _main(argv: list[str]) -> int:
             print(f"gaitgraph {argv[0]}: not available in this installation ({module} is missing)", file=sys.stderr)
             return 2
         return int(sub.main(argv[1:]) or 0)
-    keep_freed_memory()  # no page faults for every batch's tensors (gaitgraph/runtime.py)
+    keep_freed_memory()  # no page faults for every batch's tensors (gaitgraph/process_settings.py)
     method, argv = select_method(argv)
     # LightningCLI reads sys.argv (given both `args` and a sys.argv it warns; the boundary took --debug out)
     saved = sys.argv

@@ -17,7 +17,7 @@ import sys
 from pathlib import Path
 
 from gaitgraph.cli.boundary import guarded
-from gaitgraph.runtime import resolve_device
+from gaitgraph.devices import resolve_device
 
 PROBE_COLUMNS = ("subject", "condition", "sequence", "view", "source")
 

@@ -12,7 +12,7 @@ import sys
 from concurrent.futures import ProcessPoolExecutor
 from multiprocessing import get_context
 
-from gaitgraph.runtime import die_with_parent
+from gaitgraph.process_settings import die_with_parent
 
 POOL_MIN_SEQUENCES = 1000
 

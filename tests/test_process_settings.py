@@ -1,9 +1,9 @@
-"""gaitgraph.runtime: the malloc setting of the training processes."""
+"""gaitgraph.process_settings: the malloc setting of the training processes."""
 
 import subprocess
 import sys
 
-CODE = "from gaitgraph.runtime import keep_freed_memory; print(keep_freed_memory())"
+CODE = "from gaitgraph.process_settings import keep_freed_memory; print(keep_freed_memory())"
 
 
 def run(env_value: str | None) -> str:
