@@ -10,7 +10,8 @@ import pytest
 
 from conftest import CASIA_VIEWS, OUMVLP_VIEWS
 from gaitgraph.evaluation.protocols import evaluate
-from gaitgraph.evaluation.tables import latex_escape, markdown_table, metrics_latex, metrics_markdown
+from gaitgraph.evaluation.report import metrics_latex, metrics_markdown
+from gaitgraph.table_format import latex_escape, markdown_table
 
 
 
