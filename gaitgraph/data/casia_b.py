@@ -1,8 +1,9 @@
 """CASIA-B pose file ``casia-b_pose_coco.csv`` -> converted dataset.
 
-The rows (read by :mod:`gaitgraph.data.casia_b_csv`) are grouped into sequences keyed by (subject,
-condition, sequence, view); frames are sorted by frame number and the numbers are kept (gaps are
-real missing detections). Grouping is a stable sort on an integer key, skipped when the file is
+The rows (read by :func:`read_rows`: the fast parser of :mod:`gaitgraph.data.casia_b_csv_fast`, or the
+precise one of :mod:`gaitgraph.data.casia_b_csv` where the fast one cannot report a problem line by
+line) are grouped into sequences keyed by (subject, condition, sequence, view); frames are sorted by
+frame number and the numbers are kept (gaps are real missing detections). Grouping is a stable sort on an integer key, skipped when the file is
 already in table order (the released file is sorted by image name).
 
 See ``docs/data.md`` for which problems are skipped and counted and which fail.
@@ -18,7 +19,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from gaitgraph.data.casia_b_csv import CONDITIONS, CasiaRows, progress_bar, read_rows
+from gaitgraph.data.casia_b_csv import CONDITIONS, CasiaRows, progress_bar, read_rows_precise
+from gaitgraph.data.casia_b_csv_fast import NeedsPrecise, read_rows_fast
 from gaitgraph.data.errors import CONFIDENCE_CLIPPED, DataError, SkipCounter, clip_confidences, where
 from gaitgraph.data.format import sequences_frame, write_dataset
 from gaitgraph.datasets.casia_b import CSV_NAME, DATA_URL, TEST_FROM
@@ -32,6 +34,16 @@ class CasiaSequences:
     poses: np.ndarray  # float32 (F, 17, 3)
     frames: np.ndarray  # int32 (F,)
     table: pd.DataFrame  # SEQUENCE_COLUMNS
+
+
+def read_rows(path: str | os.PathLike, *, strict: bool = False, progress: bool = False) -> tuple[CasiaRows, SkipCounter]:
+    """Valid rows of the CSV and the skip counts: the fast parser, or the precise one where it must."""
+    counter = SkipCounter(strict=strict)
+    try:
+        return read_rows_fast(path, counter, progress=progress), counter
+    except NeedsPrecise:
+        counter = SkipCounter(strict=strict)  # start again: the precise pass counts everything itself
+        return read_rows_precise(path, counter, progress=progress), counter
 
 
 def missing_file_message(path: Path) -> str:
