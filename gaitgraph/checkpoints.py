@@ -69,7 +69,7 @@ class ModelSpec:
     embedding_dim: int = 128
     sequence_length: int = 60
     features: str = "reference"  # build_input mode
-    multi_branch: bool = True  # joint/velocity/bone features; False: raw (x, y, conf)
+    multi_input: bool = True  # joint/velocity/bone features; False: raw (x, y, conf) (the hyperparameter's name)
     l2_normalize: bool = False  # GaitGraph v1 normalises inside the model, GaitGraph2 does not
     source_format: str = "gaitgraph"
 
@@ -220,7 +220,7 @@ def spec_from_state(state: dict, hp: dict, source: str, name: str, *, backbone=N
         backbone=found, skeleton=skel.name, num_branches=branches, in_channels=channels,
         embedding_dim=state["fcn.weight"].shape[0], sequence_length=int(length),
         features=hp.get("features", "reference"),
-        multi_branch=branches > 1 or channels == 15,
+        multi_input=branches > 1 or channels == 15,
         l2_normalize=bool(hp.get("l2_normalize", source == "gaitgraph1")),
         source_format=source,
     )
@@ -272,7 +272,7 @@ def checkpoint_dict(model: nn.Module, spec: ModelSpec, extra_hparams: dict | Non
     if format == "gaitgraph1":
         return {"model": state, "epoch": 0}
     hp = dict(ORIGINAL_HPARAMS, backend_name=spec.backbone, embedding_layer_size=spec.embedding_dim,
-              multi_input=spec.multi_branch, multi_branch=spec.num_branches > 1)
+              multi_input=spec.multi_input, multi_branch=spec.num_branches > 1)
     if format == "gaitgraph":
         hp.update({k: v for k, v in dataclasses.asdict(spec).items() if k != "source_format"})
         lightning = _lightning_version()

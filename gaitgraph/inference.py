@@ -23,11 +23,11 @@ from gaitgraph.transforms.sequence import fill_missing_joints, to_length
 
 def model_input(spec: ModelSpec, x: torch.Tensor) -> torch.Tensor:
     """(N, L, V, 3) raw poses -> the (N, I, C, L, V) input the checkpoint's network expects."""
-    if spec.multi_branch and spec.num_branches == 1 and spec.in_channels == 15:
+    if spec.multi_input and spec.num_branches == 1 and spec.in_channels == 15:
         # the original single-branch CASIA-B default: the three branches concatenated as 15 channels
         feats = build_input(x, spec.skeleton, multi_branch=True, mode=spec.features)
         return feats.flatten(1, 2).unsqueeze(1)
-    return build_input(x, spec.skeleton, multi_branch=spec.multi_branch, mode=spec.features)
+    return build_input(x, spec.skeleton, multi_branch=spec.multi_input, mode=spec.features)
 
 
 def tta_embedding(forward, poses: torch.Tensor, flip_idx) -> torch.Tensor:

@@ -54,13 +54,13 @@ def test_original_gaitgraph2_format_defaults(tmp_path):
 
 
 def test_gaitgraph_v1_format_with_dataparallel_prefix(tmp_path):
-    spec = small_spec(backbone="resgcn-n39-r8", num_branches=1, in_channels=3, multi_branch=False, l2_normalize=True)
+    spec = small_spec(backbone="resgcn-n39-r8", num_branches=1, in_channels=3, multi_input=False, l2_normalize=True)
     model = perturbed(spec)
     state = {f"module.{k}": v for k, v in model.state_dict().items()}
     torch.save({"model": state, "epoch": 300}, tmp_path / "g1.pth")
     loaded = load_model(tmp_path / "g1.pth")
     s = loaded.spec
-    assert (s.source_format, s.backbone, s.num_branches, s.in_channels, s.multi_branch, s.l2_normalize, s.sequence_length) == (
+    assert (s.source_format, s.backbone, s.num_branches, s.in_channels, s.multi_input, s.l2_normalize, s.sequence_length) == (
         "gaitgraph1", "resgcn-n39-r8", 1, 3, False, True, 60,
     )
     assert same_weights(loaded.model, model)
@@ -131,7 +131,7 @@ def test_wrong_skeleton_backbone_and_missing_keys(tmp_path):
 
 
 def test_stgcn_round_trip(tmp_path):
-    spec = small_spec(backbone="stgcn", num_branches=1, in_channels=3, multi_branch=False)
+    spec = small_spec(backbone="stgcn", num_branches=1, in_channels=3, multi_input=False)
     model = create_model("stgcn", num_branches=1, in_channels=3).eval()
     loaded = load_model(save_checkpoint(tmp_path / "st.ckpt", model, spec))
     assert loaded.spec == spec and same_weights(loaded.model, model)

@@ -7,8 +7,9 @@ import json
 import numpy as np
 import pytest
 
-from gaitgraph.data import casia_b
-from gaitgraph.data.casia_b import COLUMNS, convert_casia_b, read_casia_b
+from gaitgraph.data import casia_b, casia_b_csv, casia_b_csv_fast
+from gaitgraph.data.casia_b import convert_casia_b, read_casia_b
+from gaitgraph.data.casia_b_csv import COLUMNS
 from gaitgraph.data.errors import DataError, SkipCounter
 from gaitgraph.data.format import load_dataset
 
@@ -46,8 +47,8 @@ def small_rows():
 
 def both_parsers(path, strict=False):
     c1, c2 = SkipCounter(strict), SkipCounter(strict)
-    fast = casia_b.group_sequences(casia_b.read_rows_fast(path, c1), c1)
-    precise = casia_b.group_sequences(casia_b.read_rows_precise(path, c2), c2)
+    fast = casia_b.group_sequences(casia_b_csv_fast.read_rows_fast(path, c1), c1)
+    precise = casia_b.group_sequences(casia_b_csv.read_rows_precise(path, c2), c2)
     return (fast, c1), (precise, c2)
 
 
@@ -234,9 +235,9 @@ def test_fast_parser_locates_rows_it_skips(tmp_path, newline):
 
 
 def test_many_bad_rows_go_to_the_precise_parser(tmp_path, monkeypatch):
-    monkeypatch.setattr(casia_b, "_MAX_LOCATED_ROWS", 1)
+    monkeypatch.setattr(casia_b_csv_fast, "_MAX_LOCATED_ROWS", 1)
     p = write(tmp_path, small_rows() + [name(1) + ",1", name(1) + ",2"])
-    with pytest.raises(casia_b._NeedsPrecise):
-        casia_b.read_rows_fast(p, SkipCounter())
+    with pytest.raises(casia_b_csv_fast.NeedsPrecise):
+        casia_b_csv_fast.read_rows_fast(p, SkipCounter())
     _, counter = read_casia_b(p)
     assert counter.summary() == {"wrong number of values": 2}

@@ -10,7 +10,8 @@ import pytest
 
 from conftest import CASIA_VIEWS, OUMVLP_VIEWS
 from gaitgraph.evaluation.protocols import evaluate
-from gaitgraph.evaluation.tables import latex_escape, markdown_table, metrics_latex, metrics_markdown
+from gaitgraph.evaluation.report import metrics_latex, metrics_markdown
+from gaitgraph.table_format import latex_escape, markdown_table
 
 
 
@@ -205,7 +206,7 @@ def test_gaitgraph1_checkpoints_use_v1s_own_test_set_by_default(small_dataset, t
     from gaitgraph.data.format import load_dataset
     from gaitgraph.evaluation.evaluate_checkpoint import EvaluationError, evaluate_checkpoint
 
-    spec = ModelSpec(backbone="resgcn-n21-r8", skeleton="coco17", num_branches=1, in_channels=3, multi_branch=False,
+    spec = ModelSpec(backbone="resgcn-n21-r8", skeleton="coco17", num_branches=1, in_channels=3, multi_input=False,
                      l2_normalize=True, sequence_length=16)
     g1 = save_checkpoint(tmp_path / "g1.ckpt", spec.create_model().eval(), spec)
     table = load_dataset(small_dataset).sequences

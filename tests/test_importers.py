@@ -12,7 +12,8 @@ from conftest import shared_file
 from gaitgraph.cli.data import main as data_main
 from gaitgraph.data.errors import DataError
 from gaitgraph.data.format import load_dataset
-from gaitgraph.data.importers import BODY25, HALPE26, import_poses, remap
+from gaitgraph.data.importers import import_poses
+from gaitgraph.data.keypoint_layouts import BODY25, HALPE26, remap
 from gaitgraph.skeleton import COCO17, OPENPOSE18
 
 ALPHAPOSE = "samples/alphapose-results_MVIG-SJTU-AlphaPose_90c9508.json"

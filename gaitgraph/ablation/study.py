@@ -29,7 +29,6 @@ from gaitgraph.recipes import recipe_path, resolve_recipe
 
 BASE_ROW = "base"
 FULL_ROW = "full"
-DASH = "–"
 
 
 @dataclass(frozen=True)

@@ -11,11 +11,11 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from gaitgraph.ablation.study import BASE_ROW, DASH, FULL_ROW, ROWS, row_label
+from gaitgraph.ablation.study import BASE_ROW, FULL_ROW, ROWS, row_label
 from gaitgraph.datasets import dataset_title, get_dataset
-from gaitgraph.evaluation.tables import latex_table, markdown_table
 from gaitgraph.outputs import write_json, write_text
 from gaitgraph.stats import mean_std
+from gaitgraph.table_format import DASH, latex_table, markdown_table
 
 # ---------------------------------------------------------------- the table
 

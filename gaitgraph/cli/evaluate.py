@@ -66,7 +66,7 @@ def _main(argv: list[str] | None) -> int:
         parser.error(str(e))
 
     from gaitgraph.evaluation.evaluate_checkpoint import evaluate_checkpoint
-    from gaitgraph.evaluation.tables import metrics_markdown
+    from gaitgraph.evaluation.report import metrics_markdown
     from gaitgraph.outputs import check_file_output
 
     for out in (Path(args.output), Path(args.output).with_suffix(".md"), Path(args.output).with_suffix(".tex")):  # before the embedding work

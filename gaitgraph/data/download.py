@@ -9,7 +9,7 @@ expected and the actual hash.
 Nothing is ever left half-written at ``dest``: data goes to a temporary file in the same folder and
 is renamed into place only after the hash checks out.
 
-Command line (used by the workflow's ``download_casia_b`` rule)::
+Command line (used by the workflow's ``download_dataset`` rule)::
 
     python -m gaitgraph.data.download URL DEST [--sha256 HEX] [--retries N] [--extract MEMBER --to FILE]
 """

@@ -39,6 +39,13 @@ def where(path: str | os.PathLike, line: int | None = None, detail: str | None =
     return text
 
 
+def decode_reason(e: ValueError) -> str:
+    """The short reason of a JSON or text decoding error, for one-line messages."""
+    if isinstance(e, UnicodeDecodeError):
+        return f"byte 0x{e.object[e.start]:02x} at offset {e.start} is not {e.encoding}"
+    return str(e)
+
+
 class SkipCounter:
     """Count skipped rows/frames per reason; in strict mode, a skip is a :class:`DataError`.
 

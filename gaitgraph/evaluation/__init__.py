@@ -1,7 +1,8 @@
 """Evaluation: the protocols the dataset modules declare (view-matrix rank-1, retrieval), tables, checkpoint runs.
 
-Attributes are imported on first use, so that ``gaitgraph.evaluation.tables`` (used by the paper
-tables in the small plotting env) does not pull in torch through ``run``.
+Attributes are imported on first use, so that ``gaitgraph.evaluation.report`` and
+``gaitgraph.evaluation.selection`` (used by the paper tables in the small plotting env) do not pull
+in torch through ``evaluate_checkpoint``.
 """
 
 import importlib

@@ -110,7 +110,7 @@ def metrics_record(
 def write_metrics(path: str | os.PathLike, record: dict, *, tables: bool = True) -> Path:
     """``record`` to ``path`` (atomic JSON) and, with ``tables``, its Markdown and LaTeX tables beside it
     (same name, ``.md`` / ``.tex``)."""
-    from gaitgraph.evaluation.tables import write_tables
+    from gaitgraph.evaluation.report import write_tables
 
     path = Path(path)
     write_json(path, record)

@@ -14,17 +14,14 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import numpy as np
-
 from gaitgraph.environment import summary_line
 from gaitgraph.evaluation.selection import label as test_set_label
-from gaitgraph.evaluation.tables import latex_escape, markdown_table
 from gaitgraph.datasets import all_published, get_dataset, list_datasets
 from gaitgraph.datasets.spec import DatasetSpec, Published, Retrieval
 from gaitgraph.outputs import write_json, write_text
 from gaitgraph.stats import mean_std
+from gaitgraph.table_format import DASH, latex_table, markdown_table
 
-DASH = "–"
 SYNTHETIC_BANNER = (
     "The numbers below come from the embedded SYNTHETIC datasets: they test the pipeline, not the method."
 )
@@ -386,18 +383,14 @@ NUMERIC_COLUMNS |= {f"rank{k}" for name in list_datasets() for c in get_dataset(
 
 
 def _latex_block(header, body, caption, label) -> str:
-    def cell(s: str) -> str:
-        s = str(s).replace("**", "")
-        return latex_escape(s)
-
     numeric = {"mean", *NUMERIC_COLUMNS}
-    cols = "l" + "".join("r" if str(h).isdigit() or h in numeric else "l" for h in header[1:])
-    lines = [r"\begin{table}[t]", r"\centering", r"\scriptsize", r"\caption{" + latex_escape(caption) + "}",
-             r"\label{" + label + "}", r"\begin{tabular}{" + cols + "}", r"\toprule",
-             " & ".join(cell(h) for h in header) + r" \\", r"\midrule"]
-    lines += [" & ".join(cell(c) for c in r) + r" \\" for r in body]
-    lines += [r"\bottomrule", r"\end{tabular}", r"\end{table}"]
-    return "\n".join(lines)
+    align = "l" + "".join("r" if str(h).isdigit() or h in numeric else "l" for h in header[1:])
+
+    def plain(cells):  # Markdown bold (**ours**) has no place in LaTeX cells
+        return [str(c).replace("**", "") for c in cells]
+
+    return latex_table(plain(header), [plain(r) for r in body], caption=caption, label=label, align=align,
+                       size="scriptsize")
 
 
 # ---------------------------------------------------------------- the whole document

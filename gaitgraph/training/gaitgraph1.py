@@ -15,9 +15,8 @@
 Validation, test, predict and checkpoints are ``EmbeddingModule``'s; checkpoints hold ``l2_normalize: true`` in
 their hyper-parameters, so ``gaitgraph.checkpoints.load_model`` rebuilds the L2-normalising network.
 
-    gaitgraph fit --method gaitgraph1 --recipe gaitgraph1/casia-b --data.data_path DATA \\
-        --trainer.default_root_dir RUN1
-    gaitgraph fit --method gaitgraph1 --recipe gaitgraph1/casia-b-finetune \\
+    gaitgraph fit --recipe gaitgraph1/casia-b --data.data_path DATA --trainer.default_root_dir RUN1
+    gaitgraph fit --recipe gaitgraph1/casia-b --recipe gaitgraph1/casia-b-finetune \\
         --model.init_from RUN1/checkpoints/last.ckpt --data.data_path DATA --trainer.default_root_dir RUN2
 """
 
