@@ -8,7 +8,7 @@ cascade sum for the mean, then the 2-norm of the centred rows for the biased var
 with PyTorch's own normalisation (its eval-mode kernel fed with those statistics), and the backward
 is PyTorch's ``native_batch_norm_backward``. Same function, same parameters, buffers and running
 statistics (momentum, unbiased running variance); outputs differ from the double-precision
-statistics by float rounding only (``tests/test_models.py``). Everything else (evaluation, CUDA,
+statistics by float rounding only (``tests/test_fast_layers.py``). Everything else (evaluation, CUDA,
 other dtypes, non-contiguous input, ``momentum=None``) is ``nn.BatchNorm2d`` itself.
 """
 

@@ -13,7 +13,7 @@ of the zero-extended sequence equals the zero-padded one at every output frame),
 about half the multiply-adds of the direct convolution for 64 channels at T = 60 or 30, in three large
 matrix products that MKL runs at full speed, and autograd differentiates it as it stands. Same
 function and parameters as ``nn.Conv2d``; the numbers differ by float rounding (about 1e-6 relative,
-``tests/test_models.py``). It is used only where it pays off: training mode, CPU, float32, stride 1,
+``tests/test_fast_layers.py``). It is used only where it pays off: training mode, CPU, float32, stride 1,
 at least ``MIN_CHANNELS`` input and output channels. Everywhere else (evaluation, CUDA, autocast, the
 strided and narrow convolutions) this is ``nn.Conv2d`` itself, so evaluation numbers are unchanged.
 """
