@@ -83,8 +83,6 @@ def test_unknown_recipe_or_method_is_one_line(tiny_dataset, capsys):
     assert cli_main.main(["fit", "--method", "gaitgraph3", "--data.data_path", str(tiny_dataset)]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "unknown method 'gaitgraph3'" in err[0]
-    assert cli_main.main(["fit", "--method", "gaittr", "--data.data_path", str(tiny_dataset)]) == 2
-    assert "cannot be trained here yet" in capsys.readouterr().err
 
 
 def test_unknown_keys_are_errors(tiny_dataset, tmp_path, capsys):
