@@ -145,3 +145,13 @@ def skeleton_for_joints(num_joints: int) -> Skeleton:
         if s.num_joints == num_joints:
             return s
     raise ValueError(f"no skeleton layout has {num_joints} joints (known: coco17 = 17, openpose18 = 18)")
+
+
+def joint_order(source: str | Skeleton, target: str | Skeleton) -> tuple[int, ...]:
+    """The index into ``source``'s joints of every joint of ``target``, matched by name (openpose18 -> coco17:
+    the neck dropped, the rest reordered); ``ValueError`` naming the joints ``source`` lacks."""
+    src, dst = get_skeleton(source), get_skeleton(target)
+    missing = [j for j in dst.joints if j not in src.joints]
+    if missing:
+        raise ValueError(f"skeleton {src.name} has no joints {', '.join(missing)} of {dst.name}")
+    return tuple(src.joints.index(j) for j in dst.joints)

@@ -67,8 +67,13 @@ def make_pose_dataset(
     keypoints: str = "hrnet",
     seed: int = 0,
     conditions=(("nm", 6), ("bg", 2), ("cl", 2)),
+    shape_std: float = 6.0,
+    jitter_std: float = 0.5,
 ):
-    """Write a converted dataset: subjects 1..num_subjects, the first num_train in the train split."""
+    """Write a converted dataset: subjects 1..num_subjects, the first num_train in the train split.
+
+    ``shape_std``: spread of the subjects' body shapes (pixels); ``jitter_std``: per-frame keypoint noise (pixels).
+    Smaller shapes and more jitter make subjects harder to tell apart."""
     rng = np.random.default_rng(seed)
     skel = get_skeleton(skeleton)
     v = skel.num_joints
@@ -77,7 +82,7 @@ def make_pose_dataset(
     poses, rows = [], []
     offset = 0
     for s in range(1, num_subjects + 1):
-        shape = template + rng.normal(0, 6, size=template.shape).astype(np.float32)
+        shape = template + rng.normal(0, shape_std, size=template.shape).astype(np.float32)
         amp, cadence = rng.uniform(4, 14), rng.uniform(0.15, 0.45)
         for cond, n_seq in conditions:
             for k in range(1, n_seq + 1):
@@ -92,7 +97,7 @@ def make_pose_dataset(
                     xy[..., 0] += amp * swing[None] * np.sin(cadence * time[:, None] + phase)
                     xy += start + walk
                     xy[..., 0] += speed * time[:, None]
-                    xy += rng.normal(0, 0.5, size=xy.shape)
+                    xy += rng.normal(0, jitter_std, size=xy.shape)
                     conf = rng.uniform(0.6, 1.0, size=(t, v, 1))
                     poses.append(np.concatenate([xy, conf], axis=-1).astype(np.float32))
                     rows.append(dict(subject=s, condition=cond, sequence=k, view=view,

@@ -58,7 +58,8 @@ def test_every_packaged_recipe_parses_with_its_method(tiny_dataset, capsys):
         base = [] if yaml.safe_load(recipe_path(name).read_text()).get("method") else ["--recipe", full[method]]
         cfg = _print_config(["fit", *base, "--recipe", name, "--data.data_path", str(tiny_dataset)], capsys)
         assert cfg["method"] == method, name
-        assert cfg["model"]["multi_input"] == cfg["data"]["multi_input"], name
+        if "multi_input" in cfg["model"]:  # GaitGraph's input branches; the peers have their own inputs
+            assert cfg["model"]["multi_input"] == cfg["data"]["multi_input"], name
 
 
 def test_the_method_comes_from_the_flag_or_the_recipe_last_one_wins(tiny_dataset, capsys):
@@ -83,8 +84,6 @@ def test_unknown_recipe_or_method_is_one_line(tiny_dataset, capsys):
     assert cli_main.main(["fit", "--method", "gaitgraph3", "--data.data_path", str(tiny_dataset)]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "unknown method 'gaitgraph3'" in err[0]
-    assert cli_main.main(["fit", "--method", "gaittr", "--data.data_path", str(tiny_dataset)]) == 2
-    assert "cannot be trained here yet" in capsys.readouterr().err
 
 
 def test_unknown_keys_are_errors(tiny_dataset, tmp_path, capsys):

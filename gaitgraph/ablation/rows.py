@@ -56,10 +56,10 @@ def evaluate_row(checkpoint, data_dir, output_json, *, row: str, seed: int | Non
     if test_shuffle:
         x = shuffle_frames(x, torch.Generator().manual_seed(shuffle_seed))
     emb = embed_windows(loaded, x, tta, batch_size=batch_size, device=device)
-    result = evaluate(emb, table, ds.meta.get("dataset"))
+    result = evaluate(emb, table, ds.meta.get("dataset"), metric=embedder.method.metric)
     record = metrics_record(
         meta=ds.meta, data=data_dir, split="test", checkpoint=checkpoint, result=result, backbone=embedder.backbone,
-        tta=tta, embedding_dim=emb.shape[1], method=embedder.method.title, experiment=f"ablation/{row}", seed=seed,
+        tta=tta, metric=embedder.method.metric, embedding_dim=emb.shape[1], method=embedder.method.title, experiment=f"ablation/{row}", seed=seed,
         num_sequences=len(table), test_set=selection("all", None).record(len(table), len(table)), ckpt=embedder.ckpt,
         extra={"ablation_row": row, "test_shuffle": bool(test_shuffle)},
     )

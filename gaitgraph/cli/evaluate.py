@@ -43,6 +43,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help="which sequences of the split are evaluated: all (GaitGraph2's protocol), gaitgraph1 (GaitGraph "
                    "v1's: sequences of at most the checkpoint's window length, 60 frames, left out of gallery and "
                    "probes), auto (default: gaitgraph1 for GaitGraph v1 checkpoints, else all); recorded in metrics.json")
+    p.add_argument("--metric", choices=("auto", "cos", "euc"), default="auto",
+                   help="the distance: cos (L2-normalised; GaitGraph, GaitMixer), euc (Euclidean of the raw embeddings, per "
+                   "part and averaged over the parts; GaitTR, GPGait as FastPoseGait), auto (default: the method's "
+                   "own); recorded in metrics.json")
     p.add_argument("--quiet", action="store_true", help="no progress bar, no table on stdout")
     return p
 
@@ -76,6 +80,7 @@ def _main(argv: list[str] | None) -> int:
             args.checkpoint, args.data, args.output, tta=args.tta, batch_size=args.batch_size, device=args.device,
             split=args.split, method=args.method, experiment=args.experiment, seed=args.seed,
             progress=not args.quiet, test_set=args.test_set, checkpoint_method=args.checkpoint_method,
+            metric=None if args.metric == "auto" else args.metric,
         )
     except ValueError as e:  # bad sequences (NaN poses, wrong joint count) from the embedding step
         if type(e) is ValueError:

@@ -80,6 +80,8 @@ class GaitGraphCLI(LightningCLI):
         parser.add_argument("--method", type=str, default=self.method, choices=trainable,
                             help="the method trained or tested (gaitgraph.methods); chosen before parsing, "
                                  "recorded in config.yaml")
+        # the method's DataModule defaults (a recipe or the command line still overrides them)
+        parser.set_defaults({f"data.{key}": value for key, value in get_method(self.method).data_defaults.items()})
         parser.link_arguments("data.sequence_length", "model.sequence_length")
         parser.link_arguments("data", "model.skeleton", compute_fn=lambda dm: dm.skeleton, apply_on="instantiate")
 

@@ -1,14 +1,24 @@
-"""Nearest-neighbour hits between two sets of unit vectors, computed block by block.
+"""Nearest-neighbour hits between two sets of embeddings, computed block by block, under one of two distances.
 
-GaitGraph2 matches with pytorch-metric-learning's ``LpDistance``: L2-normalised vectors, Euclidean
-distance. On unit vectors ``|a - b|^2 = 2 - 2 a.b``, so the nearest entry is the one with the largest
-dot product, and that is what is computed here: float32 matrix products, never a loop over samples.
+The distance (``metric``) is a declared part of every method's test protocol (``MethodSpec.metric``;
+OpenGait's and FastPoseGait's ``evaluator_cfg.metric``, whose names we use). Embeddings are (N, D) or
+(N, C, P): P parts of C channels each (GPGait: 19 parts of 256; a flat (N, D) embedding is one part),
+and both distances work part by part, averaged over the parts (OpenGait's ``cuda_dist``):
 
-A block ``rows @ cols.T`` is built a chunk of rows at a time. Each chunk's same-subject entries are
-read and then blanked, and the chunk is max-reduced along both axes while it is still in cache; the
-block as a whole is never written out (an arg-max along the columns of a whole 5k x 5k block costs
-a third of its product again). One block answers both directions: columns as probes against the
-rows, and rows as probes against the columns.
+* ``cos`` -- every part L2-normalised, similarity = the mean over parts of the parts' dot products, i.e.
+  the cosine. For one part this is GaitGraph2's matching with pytorch-metric-learning's ``LpDistance``
+  (L2-normalised vectors, Euclidean distance): on unit vectors ``|a - b|^2 = 2 - 2 a.b``, so the nearest
+  entry is the one with the largest dot product. It is computed as one float32 matrix product of the
+  flattened rows, each part scaled by ``1 / sqrt(P)`` (:func:`prepare`), never a loop over samples.
+* ``euc`` -- the Euclidean distance of the raw (not normalised) parts, averaged over the parts
+  (FastPoseGait's GaitTR and GPGait: ``metric: euc``): one matrix product per part,
+  ``sqrt(max(|a|^2 + |b|^2 - 2 a.b, 0))``. An (N, C, P) embedding is never flattened for it.
+
+A block ``rows x cols`` is built a chunk of rows at a time (:func:`similarity`, larger = nearer). Each
+chunk's same-subject entries are read and then blanked, and the chunk is max-reduced along both axes
+while it is still in cache; the block as a whole is never written out (an arg-max along the columns of a
+whole 5k x 5k block costs a third of its product again). One block answers both directions: columns as
+probes against the rows, and rows as probes against the columns.
 
 Two interchangeable kernels: numpy (OpenBLAS in numpy's pip wheels; the fastest here, about 20 %
 less CPU time per block than torch's MKL on the AMD development machine) and torch. Blocks are
@@ -21,6 +31,7 @@ from __future__ import annotations
 import ctypes
 import functools
 import glob
+import math
 import os
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -32,21 +43,73 @@ import torch
 # 0.5-1 M elements per chunk make a whole block cheaper than one product writing its 100 MB result)
 CHUNK_ELEMENTS = 1_000_000
 BACKENDS = ("numpy", "torch")
+METRICS = ("cos", "euc")
+METRIC_TEXT = {
+    "cos": "cosine distance 1 - a.b of the L2-normalised embeddings, per part and averaged over the parts "
+           "(OpenGait metric 'cos'; for a flat embedding the ranking of GaitGraph2's normalised Euclidean distance)",
+    "euc": "Euclidean distance of the raw embeddings, per part and averaged over the parts (OpenGait/FastPoseGait "
+           "metric 'euc')",
+}
 
 
-def l2_normalize(embeddings) -> torch.Tensor:
-    """Float32 CPU tensor of the rows scaled to unit length (an all-zero row stays zero)."""
+def as_parts(embeddings) -> torch.Tensor:
+    """(N, C, P) float32 CPU tensor of (N, D) [one part] or (N, C, P) embeddings, checked finite."""
     if isinstance(embeddings, torch.Tensor):
         x = embeddings.detach().to("cpu", torch.float32)
     else:
         x = torch.as_tensor(np.asarray(embeddings), dtype=torch.float32)
-    if x.ndim != 2:
-        raise ValueError(f"embeddings must be (N, D), got shape {tuple(x.shape)}")
+    if x.ndim == 2:
+        x = x.unsqueeze(2)
+    if x.ndim != 3:
+        raise ValueError(f"embeddings must be (N, D) or (N, C, P), got shape {tuple(x.shape)}")
     if not torch.isfinite(x).all():
-        bad = int((~torch.isfinite(x)).any(dim=1).sum())
+        bad = int((~torch.isfinite(x)).flatten(1).any(dim=1).sum())
         raise ValueError(f"embeddings contain NaN or infinite values ({bad} rows)")
-    norm = torch.linalg.vector_norm(x, dim=1, keepdim=True).clamp_min(1e-12)
-    return (x / norm).contiguous()
+    return x
+
+
+def l2_normalize(embeddings) -> torch.Tensor:
+    """Float32 CPU tensor (N, D) of the rows scaled to unit length (an all-zero row stays zero)."""
+    x = as_parts(embeddings)
+    if x.shape[2] != 1:
+        raise ValueError(f"embeddings must be (N, D), got shape {tuple(x.shape)}")
+    return prepare(x, "cos")
+
+
+def prepare(embeddings, metric: str = "cos") -> torch.Tensor:
+    """The rows :func:`similarity` compares: ``cos`` -> (N, P * C), each part L2-normalised and scaled by
+    1 / sqrt(P), so that a dot product is the mean of the parts' cosines; ``euc`` -> (N, P, C), raw."""
+    if metric not in METRICS:
+        raise ValueError(f"unknown distance {metric!r}; known: {', '.join(METRICS)}")
+    x = as_parts(embeddings).transpose(1, 2)  # (N, P, C)
+    if metric == "euc":
+        return x.contiguous()
+    norm = torch.linalg.vector_norm(x, dim=2, keepdim=True).clamp_min(1e-12)
+    x = x / norm if x.shape[1] == 1 else x / (norm * math.sqrt(x.shape[1]))
+    return x.flatten(1).contiguous()
+
+
+def columns(rows):
+    """The right-hand operand of :func:`similarity` from prepared rows: (D, n) for ``cos``, (P, C, n) for ``euc``."""
+    if rows.ndim == 2:
+        return rows.T.contiguous() if isinstance(rows, torch.Tensor) else np.ascontiguousarray(rows.T)
+    if isinstance(rows, torch.Tensor):
+        return rows.permute(1, 2, 0).contiguous()
+    return np.ascontiguousarray(rows.transpose(1, 2, 0))
+
+
+def similarity(rows, cols):
+    """(k, n) similarities, larger = nearer, of prepared ``rows`` against :func:`columns` ``cols`` (numpy arrays
+    or torch tensors alike): the dot product (``cos``), or minus the mean over parts of the Euclidean distance
+    (``euc``, recognised by its 3-D operands)."""
+    if rows.ndim == 2:
+        return rows @ cols
+    total = 0.0
+    for p in range(rows.shape[1]):
+        a, b = rows[:, p], cols[p]  # (k, C), (C, n)
+        sq = (a * a).sum(-1)[:, None] + (b * b).sum(0)[None, :] - 2 * (a @ b)
+        total = total + sq.clip(min=0) ** 0.5
+    return -total / rows.shape[1]
 
 
 def same_subject_pairs(row_subj: np.ndarray, col_subj: np.ndarray):
@@ -68,8 +131,8 @@ def same_subject_pairs(row_subj: np.ndarray, col_subj: np.ndarray):
 def block_hits(row_emb, col_emb_t, row_subj: np.ndarray, col_subj: np.ndarray):
     """Rank-1 hits of every column against the rows, and of every row against the columns.
 
-    ``row_emb`` (n_r, D) and ``col_emb_t`` (D, n_c): unit vectors, both numpy arrays or both torch
-    tensors (which picks the kernel). A hit: the best same-subject similarity is strictly larger
+    ``row_emb``: prepared rows (:func:`prepare`), ``col_emb_t``: :func:`columns` of others, both numpy arrays
+    or both torch tensors (which picks the kernel). A hit: the best same-subject similarity is strictly larger
     than the best other-subject one, so the nearest entry has the probe's subject. A tie between
     subjects is a miss (the original's arg-min would pick whichever came first), and so is a probe
     whose subject is absent. Returns boolean arrays
@@ -85,13 +148,13 @@ def block_hits(row_emb, col_emb_t, row_subj: np.ndarray, col_subj: np.ndarray):
 
 
 def _chunks_numpy(row_emb, col_emb_t, r, c, step, bounds):
-    n_r, n_c = row_emb.shape[0], col_emb_t.shape[1]
+    n_r, n_c = row_emb.shape[0], col_emb_t.shape[-1]
     same_col = np.full(n_c, -np.inf, np.float32)
     other_col = np.full(n_c, -np.inf, np.float32)
     same_row = np.full(n_r, -np.inf, np.float32)
     other_row = np.full(n_r, -np.inf, np.float32)
     for k, i in enumerate(range(0, n_r, step)):
-        sim = row_emb[i : i + step] @ col_emb_t  # (chunk, n_c); larger = nearer
+        sim = similarity(row_emb[i : i + step], col_emb_t)  # (chunk, n_c); larger = nearer
         lo, hi = bounds[k], bounds[k + 1]
         if hi > lo:
             rr, cc = r[lo:hi] - i, c[lo:hi]
@@ -105,7 +168,7 @@ def _chunks_numpy(row_emb, col_emb_t, r, c, step, bounds):
 
 
 def _chunks_torch(row_emb, col_emb_t, r, c, step, bounds):
-    n_r, n_c = row_emb.shape[0], col_emb_t.shape[1]
+    n_r, n_c = row_emb.shape[0], col_emb_t.shape[-1]
     r_t, c_t = torch.from_numpy(r), torch.from_numpy(c)
     ninf = float("-inf")
     same_col = torch.full((n_c,), ninf)
@@ -113,7 +176,7 @@ def _chunks_torch(row_emb, col_emb_t, r, c, step, bounds):
     same_row = torch.full((n_r,), ninf)
     other_row = torch.full((n_r,), ninf)
     for k, i in enumerate(range(0, n_r, step)):
-        sim = row_emb[i : i + step] @ col_emb_t
+        sim = similarity(row_emb[i : i + step], col_emb_t)
         lo, hi = int(bounds[k]), int(bounds[k + 1])
         if hi > lo:
             rr, cc = r_t[lo:hi] - i, c_t[lo:hi]

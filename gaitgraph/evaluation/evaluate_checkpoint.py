@@ -3,8 +3,10 @@
 ``evaluate_checkpoint`` loads the dataset and the checkpoint (any registered method,
 ``gaitgraph.evaluation.embed``), embeds every sequence of one split through the method's own test
 pipeline (GaitGraph2: TTA by default), runs the dataset's protocol (``gaitgraph.evaluation.protocols``)
-and writes ``metrics.json`` with the full contract (``gaitgraph.evaluation.metrics_file``) plus
-``metrics.md`` and ``metrics.tex`` beside it.
+under the method's distance (``MethodSpec.metric``) and writes ``metrics.json`` with the full contract
+(``gaitgraph.evaluation.metrics_file``) plus ``metrics.md`` and ``metrics.tex`` beside it.
+:func:`score_embeddings` is the step from embeddings to the protocol's result that Lightning's
+``gaitgraph test`` (``training.embedding_module``) shares.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from gaitgraph.data.format import load_dataset
 from gaitgraph.datasets import list_datasets
 from gaitgraph.evaluation.metrics_file import metrics_record, write_metrics
 from gaitgraph.evaluation.protocols import evaluate
+from gaitgraph.evaluation.selection import Selection
 
 
 class EvaluationError(ValueError):
@@ -38,6 +41,7 @@ def evaluate_checkpoint(
     progress: bool = True,
     test_set: str = "auto",
     checkpoint_method: str | None = None,
+    metric: str | None = None,
 ) -> dict:
     """Embed ``split`` of the converted dataset ``data_dir`` with ``checkpoint``, evaluate every convention
     of the dataset's protocol, write ``output_json`` (+ the same name with ``.md``/``.tex`` beside it) and
@@ -49,7 +53,8 @@ def evaluate_checkpoint(
     protocol ignores it). ``test_set`` (``gaitgraph.evaluation.selection``): ``all`` sequences, ``gaitgraph1``
     (GaitGraph v1's protocol: sequences of at most the checkpoint's window length left out of gallery and
     probes) or ``auto`` = the method's own. Sequences the method's protocol drops (GaitMixer: too short)
-    are left out and counted (``test_set.num_dropped_by_method``)."""
+    are left out and counted (``test_set.num_dropped_by_method``). ``metric``: the distance (``cos``, ``euc``;
+    default: the method's own, ``MethodSpec.metric``)."""
     from gaitgraph.evaluation.embed import load_embedder  # the model stack is only needed here
     from gaitgraph.evaluation.selection import selection
 
@@ -81,18 +86,33 @@ def evaluate_checkpoint(
     sequences = [np.array(ds.poses[o : o + n]) for o, n in zip(offsets, lengths)]  # copies: the map is read-only
     use_tta = tta if embedder.has_tta else None  # a fixed protocol (the peers') has its own windows
     embeddings = embedder.embed(sequences, tta=use_tta, batch_size=batch_size, device=device, progress=progress)
-    embeddings = embeddings.reshape(len(embeddings), -1)
-    kept = ~np.isnan(embeddings).all(axis=1)  # the method's protocol dropped the others
-    record = chosen.record(num_total, int(kept.sum()))
-    if not kept.all():
-        record["num_dropped_by_method"] = int((~kept).sum())
-        table, embeddings = table[kept].reset_index(drop=True), embeddings[kept]
-    result = evaluate(embeddings, table, dataset)
+    metric = metric or embedder.method.metric
+    result, record, kept = score_embeddings(embeddings, table, dataset, chosen, num_total, metric)
     metrics = metrics_record(
         meta=ds.meta, data=data_dir, split=split, checkpoint=checkpoint, result=result, backbone=embedder.backbone,
-        tta=bool(use_tta), embedding_dim=int(embeddings.shape[1]), method=method or embedder.method.title,
-        experiment=experiment or embedder.method.name, seed=seed, num_sequences=len(table), test_set=record,
+        tta=bool(use_tta), metric=metric, embedding_dim=int(np.prod(embeddings.shape[1:])),
+        method=method or embedder.method.title, experiment=experiment or embedder.method.name, seed=seed,
+        num_sequences=int(kept.sum()), test_set=record,
         ckpt=embedder.ckpt,
     )
     write_metrics(output_json, metrics)
     return metrics
+
+
+def score_embeddings(embeddings, table, dataset: str, chosen: Selection, num_total: int,
+                     metric: str = "cos") -> tuple[dict, dict, np.ndarray]:
+    """The dataset's protocol on the embeddings (N, D) or (N, C, P) of the selected sequences ``table``, except
+    the rows the method's own protocol dropped (all NaN, ``gaitgraph.methods.common.dropped_rows``).
+
+    Returns ``(result, test_set record, kept mask)``; the record counts the ``num_total`` sequences of the
+    split, those left out by ``chosen`` or by the method (``num_dropped_by_method``, where any).
+    """
+    from gaitgraph.methods.common import dropped_rows
+
+    embeddings = np.asarray(embeddings)
+    kept = ~dropped_rows(embeddings)
+    record = chosen.record(num_total, int(kept.sum()))
+    if not kept.all():
+        record["num_dropped_by_method"] = int((~kept).sum())
+    result = evaluate(embeddings[kept], table[kept].reset_index(drop=True), dataset, metric=metric)
+    return result, record, kept

@@ -63,6 +63,7 @@ def metrics_record(
     result: dict,
     backbone: str | None,
     tta: bool,
+    metric: str,
     embedding_dim: int,
     method: str,
     experiment: str,
@@ -75,7 +76,8 @@ def metrics_record(
 ) -> dict:
     """The ``metrics.json`` record of one evaluation, keys in the contract's order.
 
-    ``meta``: the evaluated dataset's ``meta.json``; ``result``: ``gaitgraph.evaluation.protocols.evaluate``'s
+    ``meta``: the evaluated dataset's ``meta.json``; ``metric``: the distance the protocol ranked by
+    (``gaitgraph.evaluation.distance``); ``result``: ``gaitgraph.evaluation.protocols.evaluate``'s
     dict; ``ckpt`` / ``hyper_parameters``: what the configuration hash and the training environment are read
     from (the loaded checkpoint, or the hyper-parameters of a model in memory); ``extra``: keys of one kind of
     evaluation (e.g. an ablation row's ``test_shuffle``), placed before the protocol's.
@@ -94,6 +96,7 @@ def metrics_record(
         "config_hash_source": hash_source,
         "backbone": backbone,
         "tta": bool(tta),
+        "metric": metric,
         "embedding_dim": int(embedding_dim),
         "method": method,
         "experiment": experiment,

@@ -15,7 +15,7 @@ import pandas as pd
 
 from gaitgraph.datasets import get_dataset, list_datasets
 from gaitgraph.datasets.spec import DatasetSpec, Retrieval, ViewMatrix
-from gaitgraph.evaluation.distance import l2_normalize
+from gaitgraph.evaluation.distance import METRICS, prepare
 
 VIEW_COLUMNS = ("subject", "condition", "sequence", "view")
 SPLIT_NAMES = {"test": "test", "heldout": "held-out", "train": "train"}  # in messages
@@ -57,12 +57,14 @@ def evaluate(embeddings, sequences: pd.DataFrame, dataset: str, *, workers: int 
              backend: str | None = None, metric: str = "cos") -> dict:
     """Every convention of ``dataset``'s protocol, ``metrics.json`` shape.
 
-    ``embeddings`` (N, D) and ``sequences`` (N rows: subject, condition, sequence, view, split, role as the
-    dataset needs) correspond row by row; pass the evaluated split. Top-level ``num_probe`` /
+    ``embeddings`` (N, D) or (N, C, P) and ``sequences`` (N rows: subject, condition, sequence, view, split,
+    role as the dataset needs) correspond row by row; pass the evaluated split. Top-level ``num_probe`` /
     ``num_gallery`` are those of the first convention evaluated. ``workers`` / ``backend``: threads and
-    kernel of the view-matrix engine (neither changes the result); ``metric``: ``cos`` or ``euc`` distance
-    of the retrieval conventions.
+    kernel of the view-matrix engine (neither changes the result); ``metric``: the distance of every
+    convention, ``cos`` or ``euc`` (``gaitgraph.evaluation.distance``; a method's ``MethodSpec.metric``).
     """
+    if metric not in METRICS:
+        raise ValueError(f"unknown distance {metric!r}; known: {', '.join(METRICS)}")
     spec = get_dataset(dataset) if str(dataset).lower() in list_datasets() or str(dataset).lower() == "oumvlp" else None
     if spec is None or not spec.conventions:
         raise ValueError(f"no evaluation protocol for dataset {dataset!r}; known: "
@@ -73,8 +75,8 @@ def evaluate(embeddings, sequences: pd.DataFrame, dataset: str, *, workers: int 
     if views:
         from gaitgraph.evaluation.view_matrix import view_matrix_conventions
 
-        entries, first = view_matrix_conventions(l2_normalize(embeddings), sequences, views, workers=workers,
-                                                 backend=backend)
+        entries, first = view_matrix_conventions(prepare(embeddings, metric), sequences, views, metric=metric,
+                                                 workers=workers, backend=backend)
     for conv in spec.conventions:
         if isinstance(conv, Retrieval) and (entry := _retrieval(embeddings, sequences, spec, conv, metric)) is not None:
             entries[conv.name] = entry

@@ -6,8 +6,9 @@ and the ``evaluate_rank`` it calls (``opengait/evaluation/metric.py``, taken fro
 
 * distance: ``cos`` = 1 - a.b of L2-normalised embeddings (``cuda_dist(..., 'cos')``; the metric of
   the GaitGraph2 configs for Gait3D and GREW), or ``euc`` = Euclidean distance of the raw embeddings
-  (``cuda_dist(..., 'euc')``; GaitGraph v1 and GaitTR configs). The gallery is sorted by distance
-  for every probe.
+  (``cuda_dist(..., 'euc')``; GaitGraph v1, GaitTR and GPGait configs); (N, C, P) embeddings part by part,
+  averaged over the parts, as ``cuda_dist`` (``gaitgraph.evaluation.distance``). The gallery is sorted by
+  distance for every probe.
 * a probe whose subject has no gallery sequence is left out of every metric (``num_probe_scored``
   counts the others);
 * rank-k: fraction of probes with a sequence of their subject among the k nearest;
@@ -29,16 +30,9 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from gaitgraph.evaluation.distance import l2_normalize
+from gaitgraph.evaluation.distance import METRIC_TEXT, METRICS, columns, prepare, similarity
 
-METRICS = ("cos", "euc")
 CHUNK_ELEMENTS = 4_000_000  # probe x gallery entries per chunk (~16 MB of float32 distances)
-DISTANCE_TEXT = {
-    "cos": "cosine distance 1 - a.b of the L2-normalised embeddings (OpenGait metric 'cos')",
-    "euc": "Euclidean distance of the raw embeddings (OpenGait metric 'euc')",
-}
-
-
 def to_numpy(embeddings) -> np.ndarray:
     """(N, D) float32 numpy array of a tensor or array-like."""
     if isinstance(embeddings, torch.Tensor):
@@ -47,20 +41,16 @@ def to_numpy(embeddings) -> np.ndarray:
 
 
 def _prepare(embeddings, metric: str) -> np.ndarray:
-    """(N, D) float32 array: unit rows for ``cos``; checked finite either way."""
+    """Rows for :func:`distances` (``distance.prepare``: unit parts for ``cos``, raw parts for ``euc``), checked finite."""
     if metric not in METRICS:
         raise ValueError(f"unknown distance {metric!r}; known: {', '.join(METRICS)}")
-    x = l2_normalize(embeddings)  # also checks shape and finiteness
-    return np.ascontiguousarray(to_numpy(embeddings)) if metric == "euc" else x.numpy()
+    return prepare(embeddings, metric).numpy()
 
 
 def distances(probe: np.ndarray, gallery: np.ndarray, metric: str) -> np.ndarray:
     """(P, G) float32 distances between prepared rows (see ``_prepare``)."""
-    dot = probe @ gallery.T
-    if metric == "cos":
-        return 1.0 - dot
-    sq = (probe * probe).sum(1)[:, None] + (gallery * gallery).sum(1)[None, :] - 2.0 * dot
-    return np.sqrt(np.maximum(sq, 0.0))
+    sim = similarity(probe, columns(gallery))
+    return 1.0 - sim if metric == "cos" else -sim
 
 
 def _chunks(n_probe: int, n_gallery: int):
@@ -174,7 +164,7 @@ def retrieval_convention(result: dict, *, description: str, gallery: str, probe:
         "official": bool(official),
         "gallery": gallery,
         "probe": probe,
-        "distance": DISTANCE_TEXT[metric],
+        "distance": METRIC_TEXT[metric],
         **{k: result.get(k) for k in ("num_gallery", "num_probe", "num_probe_scored")},
         "metrics": values or None,
         "conditions": {},

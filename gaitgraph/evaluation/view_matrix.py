@@ -1,10 +1,10 @@
 """Rank-1 over camera views: the engine of every ``ViewMatrix`` convention (``gaitgraph.datasets.spec``).
 
-Matching follows GaitGraph2 (``gaitgraph2.md`` §6): every full embedding (384-d with TTA, 128-d
-without) is L2-normalised, then compared by Euclidean distance. On unit vectors
-``|a - b|^2 = 2 - 2 a.b``, so the nearest gallery entry is the one with the largest dot product; we
-rank by the dot product, one float32 matrix product per (gallery view, probe view) block
-(``distance.py``). A probe is a hit when the nearest gallery entry *of one gallery view* has its
+Matching follows the method's declared distance (``distance.py``): GaitGraph2's (``gaitgraph2.md`` §6:
+every full embedding, 384-d with TTA, 128-d without, L2-normalised and compared by Euclidean distance,
+which ranks as the dot product: ``metric="cos"``) or FastPoseGait's Euclidean distance of the raw parts
+averaged over the parts (``metric="euc"``), one float32 matrix product (per part) per (gallery view,
+probe view) block. A probe is a hit when the nearest gallery entry *of one gallery view* has its
 subject: its best same-subject similarity is strictly larger than its best other-subject one (a tie
 is a miss; the original's arg-min would pick whichever entry came first). There is no per-sample
 Python loop.
@@ -29,14 +29,14 @@ import pandas as pd
 import torch
 
 from gaitgraph.datasets.spec import Subset, ViewMatrix
-from gaitgraph.evaluation.distance import block_hits, default_backend, l2_normalize, run_blocks
+from gaitgraph.evaluation.distance import METRIC_TEXT, block_hits, columns, default_backend, run_blocks
 
 
 @dataclass
 class _Set:
     """One side of the matching: embeddings, subjects, views and (probe side) condition codes."""
 
-    emb: torch.Tensor  # (n, D) float32, L2-normalised
+    emb: torch.Tensor  # (n, ...) float32 rows prepared for the distance (distance.prepare)
     subject: np.ndarray  # (n,) int64
     view: np.ndarray  # (n,) int64
     cond: np.ndarray  # (n,) int64 index into a condition list (0 for a gallery)
@@ -76,8 +76,7 @@ def _match(gallery: _Set, probe: _Set, views: np.ndarray, n_cond: tuple[int, int
 
     g_all, p_all = (gallery.emb.numpy(), probe.emb.numpy()) if backend == "numpy" else (gallery.emb, probe.emb)
     g_emb = [g_all[rows] for rows in g_idx]
-    p_emb_t = [p_all[cols].T.contiguous() if backend == "torch" else np.ascontiguousarray(p_all[cols].T)
-               for cols in p_idx]  # (D, n_p) per view
+    p_emb_t = [columns(p_all[cols]) for cols in p_idx]  # (D, n_p) or (P, C, n_p) per view
     tasks = [(gi, pi) for gi in range(V) for pi in range(V) if len(g_idx[gi]) and len(p_idx[pi])]
 
     def block(task):
@@ -152,7 +151,7 @@ def _condition_block(counts: _Counts, c: int, views: np.ndarray, exclude_identic
     }
 
 
-def _convention(counts: _Counts, conv: ViewMatrix, views: np.ndarray) -> dict:
+def _convention(counts: _Counts, conv: ViewMatrix, views: np.ndarray, metric: str) -> dict:
     """One convention's ``metrics.json`` entry from the hit counts of its matching direction."""
     conds = {p.label: _condition_block(counts, c, views, conv.exclude_identical, conv.cell_mean)
              for c, p in enumerate(conv.probes)}
@@ -162,6 +161,7 @@ def _convention(counts: _Counts, conv: ViewMatrix, views: np.ndarray) -> dict:
         "gallery": conv.gallery.label,
         "probe": conv.probe_label,
         "exclude_identical": conv.exclude_identical,
+        "distance": METRIC_TEXT[metric],
         "views": [int(v) for v in views],
         "num_gallery": int(counts.gallery.sum()),
         "num_gallery_per_view": _by_view(views, counts.gallery),
@@ -191,8 +191,10 @@ def _criteria(s: Subset) -> tuple:
 
 
 def view_matrix_conventions(emb: torch.Tensor, sequences: pd.DataFrame, conventions: list[ViewMatrix], *,
-                            workers: int | None = None, backend: str | None = None) -> tuple[dict, dict]:
-    """Evaluate ``conventions`` on L2-normalised embeddings ``emb`` (N, D) and their sequence table.
+                            metric: str = "cos", workers: int | None = None,
+                            backend: str | None = None) -> tuple[dict, dict]:
+    """Evaluate ``conventions`` on embeddings ``emb`` prepared for the distance (``distance.prepare``) and their
+    sequence table (``metric``: that distance, recorded in every entry).
 
     Returns ``(entries, first_counts)``: the ``metrics.json`` entry of every convention by name, and
     ``{"num_probe", "num_gallery"}`` of the first. Conventions that share a gallery and probes, or
@@ -221,7 +223,7 @@ def view_matrix_conventions(emb: torch.Tensor, sequences: pd.DataFrame, conventi
             fwd, rev = _match(gallery, probe, views, (len(conv.probes), 1), workers, backend)
             done.append((conv, fwd, rev, views))
             counts = fwd
-        entries[conv.name] = _convention(counts, conv, views)
+        entries[conv.name] = _convention(counts, conv, views, metric)
         if first is None:
             first = {"num_probe": int(counts.total.sum()), "num_gallery": int(counts.gallery.sum())}
     return entries, first

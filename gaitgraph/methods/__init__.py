@@ -9,8 +9,9 @@ Modules (imported on first use, so that listing the names costs nothing): ``gait
 its format from keys and shapes); ``load_checkpoint(path_or_dict, map_location="cpu")``; ``embed(loaded,
 raw_sequences, *, batch_size=..., device=None, ...)`` with the reference's own test pipeline. A sequence that
 the reference's protocol drops (GaitMixer: too short) gives a row of NaN (``common.dropped_rows``).
-``gaitgraph.methods.common`` holds what the peers share; ``recipes`` reads the peers' recipe data
-(``config/methods/``). Adding a method: its module, one line below, its recipes, tests.
+``gaitgraph.methods.common`` holds what the peers share. Training recipes are LightningCLI configs in
+``gaitgraph/recipes/<method>/`` (``MethodSpec.recipes``). Adding a method: its module, one line below, its
+LightningModule (``gaitgraph/training/``), its recipes, tests (``docs/training.md``).
 """
 
 from __future__ import annotations

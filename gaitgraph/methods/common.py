@@ -1,4 +1,5 @@
-"""What the method modules share: the loaded model, input checks, the dropped-row convention."""
+"""What the method modules share: the loaded model, our Lightning checkpoints, input checks, the dropped-row
+convention."""
 
 from __future__ import annotations
 
@@ -24,6 +25,17 @@ class LoadedMethodModel:
     options: dict = field(default_factory=dict)  # pipeline settings (e.g. num_frames, min_length, features mode)
     source: str = "<checkpoint dict>"  # the file it came from
     info: dict = field(default_factory=dict)  # extra checkpoint fields (e.g. FastPoseGait's iteration)
+
+
+def lightning_weights(ckpt, method: str) -> tuple[dict, dict] | None:
+    """``(network state dict, hyper-parameters)`` of one of our Lightning checkpoints of ``method`` (``gaitgraph
+    fit`` writes the network as ``backbone.<the reference's names>`` and tags the file with ``gaitgraph_method``);
+    None for anything else."""
+    if not isinstance(ckpt, dict) or ckpt.get("gaitgraph_method") != method or not isinstance(ckpt.get("state_dict"), dict):
+        return None
+    state = {k[len("backbone."):]: v for k, v in ckpt["state_dict"].items() if k.startswith("backbone.")}
+    hp = ckpt.get("hyper_parameters")
+    return (state, dict(hp) if isinstance(hp, dict) else {}) if state else None
 
 
 def weights_skeleton(joints: int, skeleton: str | None, name: str) -> Skeleton:

@@ -32,7 +32,7 @@ def is_checkpoint(ckpt: dict) -> bool:
                                        for k in model):
         return True
     hp = ckpt.get("hyper_parameters") if isinstance(ckpt.get("state_dict"), dict) else None
-    return isinstance(hp, dict) and bool(hp.get("l2_normalize"))
+    return isinstance(hp, dict) and bool(hp.get("l2_normalize")) and ckpt.get("gaitgraph_method", NAME) == NAME
 
 
 def load_checkpoint(path_or_dict, map_location="cpu", **kwargs):

@@ -20,12 +20,13 @@ CITATION = ("T. Teepe, J. Gilg, F. Herzog, S. Hörmann, G. Rigoll: Towards a Dee
 
 
 def is_checkpoint(ckpt: dict) -> bool:
-    """A Lightning checkpoint with ``backbone.`` ResGCN/ST-GCN weights that is not a GaitGraph v1 one."""
+    """A Lightning checkpoint with ``backbone.`` ResGCN/ST-GCN weights that is not a GaitGraph v1 one (nor tagged
+    as another method's)."""
     from gaitgraph.methods import gaitgraph1
 
     state = ckpt.get("state_dict") if isinstance(ckpt, dict) else None
     return (isinstance(state, dict) and any(k.startswith("backbone.") for k in state)
-            and not gaitgraph1.is_checkpoint(ckpt))
+            and ckpt.get("gaitgraph_method", NAME) == NAME and not gaitgraph1.is_checkpoint(ckpt))
 
 
 def load_checkpoint(path_or_dict, map_location="cpu", **kwargs):

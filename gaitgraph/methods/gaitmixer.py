@@ -4,9 +4,10 @@ Interface: ``gaitgraph.methods`` (``NAME``, ``TITLE``, ``CITATION``, ``is_checkp
 ``embed``).
 
 * **Checkpoint**: a plain state dict (``UnifyLog.save_model``: ``torch.save(model.state_dict(), ...)``;
-  a ``module.`` prefix from ``nn.DataParallel`` is accepted). Input width, skeleton (from V), depth,
+  a ``module.`` prefix from ``nn.DataParallel`` is accepted), or one of ours (``gaitgraph fit``,
+  ``gaitgraph.training.gaitmixer``: ``backbone.`` + the same names). Input width, skeleton (from V), depth,
   kernel, widths and embedding size are read from the weights; the head count (8) and the frame count (60)
-  are not in the weights and are arguments.
+  are not in the weights: arguments, or our checkpoint's hyper-parameters.
 * **Test pipeline**, per sequence of T frames: three 60-frame windows (``three_window_index``) and their
   time reversals -> x, y / 320 (confidence dropped) -> network (eval; unit-length embeddings) -> the mean
   of the six embeddings, ``(N, 128)``, *not* re-normalised (the reference ranks by cosine distance).
@@ -27,7 +28,7 @@ import numpy as np
 import torch
 
 from gaitgraph.checkpoints import CheckpointError, load_weights, read_checkpoint
-from gaitgraph.methods.common import LoadedMethodModel, prepare, weights_skeleton
+from gaitgraph.methods.common import LoadedMethodModel, lightning_weights, prepare, weights_skeleton
 from gaitgraph.methods.spec import MethodSpec
 from gaitgraph.models import create_model
 from gaitgraph.transforms.augment import gather_frames
@@ -46,6 +47,9 @@ _SIGNATURE = ("spatial_joint_to_embedding.weight", "spatial_pos_embed", "conv1.c
 def _state(ckpt: dict) -> dict | None:
     if not isinstance(ckpt, dict) or not ckpt:
         return None
+    ours = lightning_weights(ckpt, NAME)
+    if ours:
+        ckpt = ours[0]
     if all(isinstance(k, str) and k.startswith("module.") for k in ckpt):
         ckpt = {k[len("module."):]: v for k, v in ckpt.items()}
     if not all(k in ckpt and isinstance(ckpt[k], torch.Tensor) for k in _SIGNATURE):
@@ -54,7 +58,8 @@ def _state(ckpt: dict) -> dict | None:
 
 
 def is_checkpoint(ckpt: dict) -> bool:
-    """A plain GaitMixer state dict (spatial transformer + depthwise temporal convolutions + head)."""
+    """A plain GaitMixer state dict, or one of our checkpoints, (spatial transformer + depthwise temporal
+    convolutions + head)."""
     state = _state(ckpt)
     return state is not None and state["spatial_pos_embed"].dim() == 3 and state["conv1.conv.depthwise.weight"].dim() == 4
 
@@ -75,16 +80,24 @@ def _arguments(state: dict, name: str, skeleton: str | None, num_frames: int, nu
 
 
 def load_checkpoint(path_or_dict: str | Path | dict, map_location="cpu", *, skeleton: str | None = None,
-                    num_frames: int = NUM_FRAMES, num_heads: int = 8, min_length: int | None = None) -> LoadedMethodModel:
-    """Rebuild GaitMixer from its plain state dict (path or loaded dict) -> network in eval mode.
+                    num_frames: int | None = None, num_heads: int | None = None,
+                    min_length: int | None = None) -> LoadedMethodModel:
+    """Rebuild GaitMixer from its plain state dict or one of our checkpoints (path or loaded dict) -> network in
+    eval mode.
 
+    ``num_frames`` / ``num_heads``: default our checkpoint's hyper-parameters, else the reference's 60 / 8.
     ``min_length`` (default ``num_frames + 1``, the reference's dataset) is the fewest frames a sequence
     needs to be embedded; it cannot be below ``num_frames``.
     """
+    ckpt, name = read_checkpoint(path_or_dict, map_location)
+    ours = lightning_weights(ckpt, NAME)
+    hp = ours[1] if ours else {}
+    num_frames = int(num_frames or hp.get("sequence_length", NUM_FRAMES))
+    num_heads = int(num_heads or hp.get("num_heads", 8))
+    skeleton = skeleton or hp.get("skeleton")
     min_length = num_frames + 1 if min_length is None else int(min_length)
     if min_length < num_frames:
         raise ValueError(f"min_length {min_length} is below the {num_frames} frames GaitMixer takes")
-    ckpt, name = read_checkpoint(path_or_dict, map_location)
     if not is_checkpoint(ckpt):
         keys = ", ".join(map(str, list(ckpt)[:8])) if isinstance(ckpt, dict) else type(ckpt).__name__
         raise CheckpointError(
@@ -133,13 +146,18 @@ def embed(loaded: LoadedMethodModel, raw_sequences: Sequence, *, batch_size: int
     return out
 
 
-# training through `gaitgraph fit` comes with its LightningModule (issue 16); the recipe data: config/methods/gaitmixer/
 SPEC = MethodSpec(
     name=NAME,
     title=TITLE,
     citation=CITATION,
     network="GaitMixer (gaitgraph.models.gaitmixer): spatial transformer + causal temporal convolutions, 60 frames",
     features="gaitgraph.transforms.gaitmixer.network_input",
-    loss="pytorch_metric_learning.losses.TripletMarginLoss",
+    loss="gaitgraph.training.triplet_losses.multi_similarity_triplet",
     checkpoints="gaitgraph.methods.gaitmixer",
+    module="gaitgraph.training.gaitmixer.GaitMixer",
+    datamodule="gaitgraph.training.pk_datamodule.PKDataModule",
+    data_defaults={"identities": None, "per_identity": 4, "frames": "flip_window", "min_length": NUM_FRAMES + 1,
+                   "repeat_conditions": {"bg": 3, "cl": 3}},
+    recipes={"casia-b": "gaitmixer/casia-b"},
+    metric="cos",
 )

@@ -4,7 +4,9 @@
 
 * **Checkpoint**: the file FastPoseGait's ``BaseModel.save_ckpt`` writes, ``{"model": state_dict,
   "optimizer", "scheduler", "iteration"}``; only ``model`` is used (names as ``gaitgraph.models.gaittr``).
-  The input width, skeleton (from V), block widths and embedding size are read from the weights.
+  Or one of ours (``gaitgraph fit``, ``gaitgraph.training.gaittr``): ``backbone.`` + the same names, the
+  feature mode and skeleton in its hyper-parameters. The input width, skeleton (from V), block widths and
+  embedding size are read from the weights.
 * **Test pipeline**: every whole sequence (no cropping, no padding, no normalisation, missing (0, 0, 0)
   joints kept as they are) -> ``gaittr_input`` (10 channels, pixels) -> network in eval mode -> the
   embedding as ``(N, 128, 1)`` (FastPoseGait's ``inference_feat['embeddings']``: 128 channels x 1 part).
@@ -28,7 +30,7 @@ import numpy as np
 import torch
 
 from gaitgraph.checkpoints import CheckpointError, load_weights, read_checkpoint
-from gaitgraph.methods.common import LoadedMethodModel, prepare, weights_skeleton
+from gaitgraph.methods.common import LoadedMethodModel, lightning_weights, prepare, weights_skeleton
 from gaitgraph.methods.spec import MethodSpec
 from gaitgraph.models import create_model
 from gaitgraph.transforms.gaittr import MODES, gaittr_input
@@ -43,13 +45,15 @@ _SIGNATURE = ("data_bn.weight", "backbone.0.tcn.conv.weight", "backbone.0.st.att
 
 
 def _weights(ckpt: dict) -> dict | None:
-    state = ckpt.get("model") if isinstance(ckpt, dict) else None
+    ours = lightning_weights(ckpt, NAME)
+    state = ours[0] if ours else ckpt.get("model") if isinstance(ckpt, dict) else None
     ok = isinstance(state, dict) and all(isinstance(state.get(k), torch.Tensor) for k in _SIGNATURE)
     return state if ok else None
 
 
 def is_checkpoint(ckpt: dict) -> bool:
-    """A FastPoseGait checkpoint (``model`` key) holding GaitTR weights (Conv1d ``fcn``, attention blocks)."""
+    """A FastPoseGait checkpoint (``model`` key), or one of ours, holding GaitTR weights (Conv1d ``fcn``, attention
+    blocks)."""
     state = _weights(ckpt)
     return state is not None and state["fcn.weight"].dim() == 3 and state["backbone.0.tcn.conv.weight"].dim() == 4
 
@@ -69,23 +73,28 @@ def _arguments(state: dict, name: str, skeleton: str | None) -> dict:
 
 
 def load_checkpoint(path_or_dict: str | Path | dict, map_location="cpu", *, skeleton: str | None = None,
-                    features: str = "reference") -> LoadedMethodModel:
-    """Rebuild GaitTR from a FastPoseGait checkpoint (path or loaded dict) -> network in eval mode.
+                    features: str | None = None) -> LoadedMethodModel:
+    """Rebuild GaitTR from a FastPoseGait checkpoint or one of ours (path or loaded dict) -> network in eval mode.
 
-    ``features="corrected"`` keeps the one-frame velocity of frame T - 2 (not for released checkpoints).
+    ``features``: the input mode; default the checkpoint's (ours record it; FastPoseGait's are ``reference``).
+    ``"corrected"`` keeps the one-frame velocity of frame T - 2 (not for released checkpoints).
     """
+    ckpt, name = read_checkpoint(path_or_dict, map_location)
+    ours = lightning_weights(ckpt, NAME)
+    hp = ours[1] if ours else {}
+    features = features or hp.get("features", "reference")
+    skeleton = skeleton or hp.get("skeleton")
     if features not in MODES:
         raise ValueError(f"unknown GaitTR feature mode {features!r}; known: {', '.join(MODES)}")
-    ckpt, name = read_checkpoint(path_or_dict, map_location)
     if not is_checkpoint(ckpt):
         raise CheckpointError(
             f"{name}: not a FastPoseGait GaitTR checkpoint (expected a dict whose 'model' holds GaitTR weights "
             f"{', '.join(_SIGNATURE)}; keys: {', '.join(map(str, list(ckpt)[:8]))})"
         )
-    state = ckpt["model"]
+    state = _weights(ckpt)
     args = _arguments(state, name, skeleton)
     network = load_weights(create_model(NAME, **args), state, name, "GaitTR")
-    info = {k: ckpt[k] for k in ("iteration",) if k in ckpt}
+    info = {k: ckpt[k] for k in ("iteration", "global_step") if k in ckpt}
     return LoadedMethodModel(NAME, network.eval(), args["skeleton"], {"features": features}, name, info)
 
 
@@ -112,13 +121,17 @@ def embed(loaded: LoadedMethodModel, raw_sequences: Sequence, *, batch_size: int
     return out
 
 
-# training through `gaitgraph fit` comes with its LightningModule (issue 16); the recipe data: config/methods/gaittr/
 SPEC = MethodSpec(
     name=NAME,
     title=TITLE,
     citation=CITATION,
     network="GaitTR (gaitgraph.models.gaittr): TCN + spatial-transformer blocks on 10 input channels",
     features="gaitgraph.transforms.gaittr.gaittr_input",
-    loss="pytorch_metric_learning.losses.TripletMarginLoss",
+    loss="gaitgraph.training.triplet_losses.batch_hard_triplet",
     checkpoints="gaitgraph.methods.gaittr",
+    module="gaitgraph.training.gaittr.GaitTR",
+    datamodule="gaitgraph.training.pk_datamodule.PKDataModule",
+    data_defaults={"identities": 4, "per_identity": 64, "frames": "window", "min_length": 1},
+    recipes={"casia-b": "gaittr/casia-b"},
+    metric="euc",
 )

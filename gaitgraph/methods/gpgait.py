@@ -1,10 +1,14 @@
 """GPGait as a method: FastPoseGait checkpoints in, the reference's test-time embeddings out.
 
 FastPoseGait (BNU-IVC/FastPoseGait @ 94da9c8) saves ``{model, optimizer, scheduler, iteration}``
-(``BaseModel.save_ckpt``); ``model`` is the network's state dict (``gaitgraph.models.gpgait``). Its test
-pipeline (``evaluator_cfg`` of ``configs/gpgait/*.yaml``): per frame [Affine] -> RescaleCenter -> HOD ->
-the network in eval mode -> the BNNeck part features, (N, 256, 19). Which configs use Affine is data
-(:data:`DATASET_CONFIGS`); the checkpoint's class count names the dataset it was trained on.
+(``BaseModel.save_ckpt``); ``model`` is the network's state dict (``gaitgraph.models.gpgait``). Our
+checkpoints (``gaitgraph fit``, ``gaitgraph.training.gpgait``) hold the same names under ``backbone.`` and
+their Affine mode and skeleton in the hyper-parameters. Its test pipeline (``evaluator_cfg`` of
+``configs/gpgait/*.yaml``): per frame [Affine] -> RescaleCenter -> HOD -> the network in eval mode -> the
+BNNeck part features, (N, 256, 19), compared by the Euclidean distance per part averaged over the parts
+(``metric: euc``). Which configs use Affine is data (:data:`DATASET_CONFIGS`); the checkpoint's class
+count names the dataset it was trained on. Sequences in another layout than COCO-17 (OUMVLP-Pose's
+OpenPose-18: ``skeleton``) are reordered to COCO-17 by joint name (``gaitgraph.skeleton.joint_order``).
 
 The reference runs one sequence per GPU at test time (batch 4 on 4 GPUs); :func:`embed` gives exactly
 those embeddings however many sequences it batches (equal lengths are stacked, never concatenated). With
@@ -24,9 +28,11 @@ from torch import nn
 
 from gaitgraph.checkpoints import CheckpointError, _count, load_weights, read_checkpoint
 from gaitgraph.inference import check_sequences
+from gaitgraph.methods.common import lightning_weights
 from gaitgraph.methods.spec import MethodSpec
 from gaitgraph.models import create_model
 from gaitgraph.models.gpgait import NUM_PARTS
+from gaitgraph.skeleton import get_skeleton, joint_order
 from gaitgraph.transforms.hod import AFFINE_MODES, gpgait_input
 
 NAME = "gpgait"
@@ -65,12 +71,17 @@ class LoadedGPGait:
     network: dict = field(default_factory=dict)  # create_model("gpgait", **network)
     iteration: int | None = None
     source: str = "<checkpoint dict>"
-    skeleton: str = "coco17"  # the only layout GPGait's graphs, parts and angles know
+    skeleton: str = "coco17"  # layout of the raw sequences; reordered to COCO-17 (GPGait's graphs, parts, angles)
+
+
+def _weights(ckpt: Any) -> dict | None:
+    ours = lightning_weights(ckpt, NAME)
+    return ours[0] if ours else ckpt.get("model") if isinstance(ckpt, dict) else None
 
 
 def is_checkpoint(ckpt: Any) -> bool:
-    """Whether ``ckpt`` (a loaded dict) is a FastPoseGait GPGait checkpoint: its ``model`` has GPGait's keys and shapes."""
-    state = ckpt.get("model") if isinstance(ckpt, dict) else None
+    """Whether ``ckpt`` (a loaded dict) is a FastPoseGait GPGait checkpoint or one of ours: GPGait's keys and shapes."""
+    state = _weights(ckpt)
     if not isinstance(state, dict):
         return False
     for key, dims in _SIGNATURE.items():
@@ -92,19 +103,26 @@ def network_args(state: dict) -> dict:
 
 
 def load_checkpoint(path_or_dict, map_location="cpu", *, dataset: str | None = None,
-                    affine: str | None = "auto") -> LoadedGPGait:
-    """A FastPoseGait GPGait checkpoint (path or loaded dict) -> :class:`LoadedGPGait` (network in eval mode).
+                    affine: str | None = "auto", skeleton: str | None = None) -> LoadedGPGait:
+    """A FastPoseGait GPGait checkpoint or one of ours (path or loaded dict) -> :class:`LoadedGPGait` (network in
+    eval mode).
 
     ``dataset`` (a :data:`DATASET_CONFIGS` key) picks the test transform; by default the class count
     names it (74 -> casia-b, ...), and an unknown count means no Affine. ``affine`` overrides it: None,
-    ``"reference"`` (the reference's step, bug included) or ``"corrected"``; ``"auto"`` follows the dataset.
+    ``"reference"`` (the reference's step, bug included) or ``"corrected"``; ``"auto"`` follows the dataset,
+    or for our checkpoints the mode they were trained with. ``skeleton``: the layout of the sequences to embed
+    (default our checkpoint's, else COCO-17).
     """
     ckpt, name = read_checkpoint(path_or_dict, map_location)
     if not is_checkpoint(ckpt):
         keys = ", ".join(map(str, list(ckpt)[:6]))
         raise CheckpointError(f"{name}: not a FastPoseGait GPGait checkpoint (needs 'model' with {', '.join(_SIGNATURE)}; "
                               f"top-level keys: {keys})")
-    state = ckpt["model"]
+    state = _weights(ckpt)
+    ours = lightning_weights(ckpt, NAME)
+    hp = ours[1] if ours else {}
+    skeleton = get_skeleton(skeleton or hp.get("skeleton", "coco17")).name
+    joint_order(skeleton, "coco17")  # a layout without COCO-17's joints is refused here
     try:
         args = network_args(state)
         model = create_model(NAME, **args)
@@ -115,17 +133,21 @@ def load_checkpoint(path_or_dict, map_location="cpu", *, dataset: str | None = N
         dataset = next((k for k, c in DATASET_CONFIGS.items() if c["num_classes"] == args["num_classes"]), None)
     elif dataset not in DATASET_CONFIGS:
         raise ValueError(f"unknown dataset {dataset!r}; known: {', '.join(DATASET_CONFIGS)}")
+    if affine == "auto" and ours:
+        affine = hp.get("affine")
     if affine == "auto":
         affine = "reference" if dataset and DATASET_CONFIGS[dataset]["affine"] else None
     elif affine is not None and affine not in AFFINE_MODES:
         raise ValueError(f"affine must be None, 'auto' or one of {', '.join(AFFINE_MODES)}, got {affine!r}")
-    iteration = ckpt.get("iteration")
-    return LoadedGPGait(model.eval(), dataset, affine, args, int(iteration) if isinstance(iteration, int) else None, name)
+    iteration = ckpt.get("iteration", ckpt.get("global_step"))
+    return LoadedGPGait(model.eval(), dataset, affine, args, int(iteration) if isinstance(iteration, int) else None, name,
+                        skeleton)
 
 
 def embed(loaded, raw_sequences: Sequence, *, batch_size: int = 64, device=None,
           concatenate: bool = False) -> np.ndarray:
-    """Raw COCO-17 sequences (T, 17, 3: pixel x, y, confidence) -> (N, 256, 19) float32 embeddings.
+    """Raw sequences (T, V, 3: pixel x, y, confidence; COCO-17, or ``loaded.skeleton``) -> (N, 256, 19) float32
+    embeddings.
 
     ``loaded``: a :class:`LoadedGPGait`, or a path / dict for :func:`load_checkpoint`. Every embedding is
     the one the reference gives for that sequence alone; ``concatenate=True`` instead runs ``batch_size``
@@ -139,7 +161,9 @@ def embed(loaded, raw_sequences: Sequence, *, batch_size: int = 64, device=None,
     model = loaded.model if device is None else loaded.model.to(device)
     device = next(model.parameters()).device
     model.eval()
-    inputs = [gpgait_input(s, loaded.affine) for s in check_sequences(raw_sequences, "coco17", keep_float64=True)]
+    order = list(joint_order(loaded.skeleton, "coco17"))
+    inputs = [gpgait_input(s[:, order], loaded.affine)
+              for s in check_sequences(raw_sequences, loaded.skeleton, keep_float64=True)]
     out = np.empty((len(inputs), loaded.network["embedding_dim"], NUM_PARTS), dtype=np.float32)
     with torch.inference_mode():
         if concatenate:
@@ -161,13 +185,17 @@ def embed(loaded, raw_sequences: Sequence, *, batch_size: int = 64, device=None,
     return out
 
 
-# training through `gaitgraph fit` comes with its LightningModule (issue 16); the recipe data: config/methods/gpgait/
 SPEC = MethodSpec(
     name=NAME,
     title=TITLE,
     citation=CITATION,
     network="GPGait (gaitgraph.models.gpgait): three part-aware GCN branches on Human-Oriented Descriptors",
     features="gaitgraph.transforms.hod.gpgait_input",
-    loss="gaitgraph.training.part_losses.PartTripletLoss",
+    loss="gaitgraph.training.part_losses.GPGaitLoss",
     checkpoints="gaitgraph.methods.gpgait",
+    module="gaitgraph.training.gpgait.GPGait",
+    datamodule="gaitgraph.training.pk_datamodule.PKDataModule",
+    data_defaults={"identities": 4, "per_identity": 32, "frames": "unordered", "min_length": 1},
+    recipes={"casia-b": "gpgait/casia-b", "oumvlp-pose": "gpgait/oumvlp-pose"},
+    metric="euc",
 )

@@ -32,8 +32,14 @@ class MethodSpec:
     checkpoints: str  # dotted path of the module with is_checkpoint / load_checkpoint / embed (the test side)
     module: str | None = None  # dotted path of its LightningModule (None: not trainable here yet)
     datamodule: str | None = None  # dotted path of its LightningDataModule
+    # the DataModule's defaults for this method (`gaitgraph fit --method NAME` without a recipe: the reference's
+    # batches and frames); the recipes set them too, each value with its reference line
+    data_defaults: dict = field(default_factory=dict)
     recipes: dict[str, str] = field(default_factory=dict)  # dataset -> recipe name (gaitgraph/recipes/<name>.yaml)
     test_set: str = "all"  # which test sequences its own protocol evaluates (gaitgraph.evaluation.selection)
+    # the distance its reference's test protocol ranks by (gaitgraph.evaluation.distance, OpenGait's
+    # evaluator_cfg.metric names): "cos" (L2-normalised; GaitGraph2's) or "euc" (raw, per part, mean over parts)
+    metric: str = "cos"
 
     @property
     def trainable(self) -> bool:

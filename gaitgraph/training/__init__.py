@@ -12,6 +12,10 @@ _EXPORTS = {
     "GaitGraph1": "gaitgraph.training.gaitgraph1",
     "PoseDataModule": "gaitgraph.training.datamodule",
     "TwoViewDataModule": "gaitgraph.training.two_view_datamodule",
+    "GaitTR": "gaitgraph.training.gaittr",
+    "GPGait": "gaitgraph.training.gpgait",
+    "GaitMixer": "gaitgraph.training.gaitmixer",
+    "PKDataModule": "gaitgraph.training.pk_datamodule",
 }
 
 __all__ = list(_EXPORTS)

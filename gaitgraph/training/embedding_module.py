@@ -5,14 +5,16 @@ A method's LightningModule (``GaitGraph2``, ``GaitGraph1``, ...) subclasses this
 
 * the network held as ``self.backbone`` (checkpoint weights ``backbone.<names>``), optionally run through
   ``torch.compile`` without changing those names;
-* the optimizer (AdamW or Adam) with a one-cycle learning rate stepped per batch (PyTorch defaults, total
-  steps = ``trainer.estimated_stepping_batches``), and the training logs (``train_loss``,
+* the optimizer (AdamW or Adam) with a one-cycle learning rate stepped per batch (PyTorch defaults unless a
+  method gives its reference's, total steps = ``trainer.estimated_stepping_batches``), and the training logs (``train_loss``,
   ``train_loss_epoch``, ``train_global_batch``, ``lr``);
 * validation: ``val_loss`` (the original GaitGraph2's contrastive loss on the plain embedding) and
   ``val_rank1`` (the dataset's protocol on the validation sequences, or leave-one-out rank-1 where the
   protocol has no cell, e.g. custom data); see ``docs/training.md``;
-* test: embeddings of the test split -> ``gaitgraph.evaluation.protocols.evaluate`` -> logged means, and
-  ``metrics_path`` written with the same record as ``gaitgraph evaluate`` (``evaluation.metrics_file``);
+* test: embeddings of the test split -> the protocol under the method's distance
+  (``gaitgraph.evaluation.evaluate_checkpoint.score_embeddings``, rows the method's protocol drops left out)
+  -> logged means, and ``metrics_path`` written with the same record as ``gaitgraph evaluate``
+  (``evaluation.metrics_file``);
 * predict: embeddings of the predict split -> ``predict_output`` (``.npz`` or ``.parquet``);
 * under DDP, every rank's embeddings are gathered before the protocol runs;
 * checkpoints carry the method's registry name (``gaitgraph_method``), so ``gaitgraph.methods.method_of``
@@ -50,31 +52,35 @@ def input_shape(multi_input: bool, multi_branch: bool) -> tuple[int, int]:
     return 3, 5
 
 
-def nearest_neighbour_rank1(emb: torch.Tensor, labels: torch.Tensor) -> float:
-    """Leave-one-out rank-1 (%): each sequence against all others, L2-normalised Euclidean distance."""
+def nearest_neighbour_rank1(emb: torch.Tensor, labels: torch.Tensor, metric: str = "cos") -> float:
+    """Leave-one-out rank-1 (%): each sequence against all others under the distance ``metric``
+    (``gaitgraph.evaluation.distance``; ``cos``: L2-normalised Euclidean)."""
+    from gaitgraph.evaluation.distance import columns, prepare, similarity
+
     if len(emb) < 2:
         return float("nan")
-    z = torch.nn.functional.normalize(emb.float(), dim=1)
-    sim = z @ z.T
+    z = prepare(emb, metric)
+    sim = similarity(z, columns(z))
     sim.fill_diagonal_(-float("inf"))
     return 100.0 * float((labels[sim.argmax(dim=1)] == labels).float().mean())
 
 
-def one_cycle(parameters, trainer, optimizer: str, learning_rate: float, weight_decay: float) -> dict:
+def one_cycle(parameters, trainer, optimizer: str, learning_rate: float, weight_decay: float, **schedule) -> dict:
     """``configure_optimizers``' answer: AdamW (decoupled decay) or Adam (L2) with a one-cycle schedule over
-    the run's optimizer steps, stepped per batch (the originals' ``OneCycleLR`` with PyTorch defaults)."""
+    the run's optimizer steps, stepped per batch (the originals' ``OneCycleLR`` with PyTorch defaults;
+    ``schedule``: other ``OneCycleLR`` arguments, e.g. a reference's ``pct_start``, ``div_factor``)."""
     cls = {"adamw": torch.optim.AdamW, "adam": torch.optim.Adam}[optimizer]
     opt = cls(parameters, lr=learning_rate, weight_decay=weight_decay)
     total = int(trainer.estimated_stepping_batches)
-    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=learning_rate, total_steps=max(total, 1))
+    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=learning_rate, total_steps=max(total, 1), **schedule)
     return {"optimizer": opt, "lr_scheduler": {"scheduler": sched, "interval": "step", "frequency": 1}}
 
 
 class EmbeddingModule(pl.LightningModule):
     """Base of the training modules (see the module docstring). Subclasses call ``save_hyperparameters()``
-    and :meth:`use_network` in ``__init__``; their hyper-parameters must include ``embedding_layer_size``,
-    ``tta``, ``skeleton``, ``optimizer``, ``learning_rate``, ``weight_decay``, ``metrics_path``,
-    ``predict_output``."""
+    and :meth:`use_network` in ``__init__``; their hyper-parameters must include ``skeleton``, ``optimizer``,
+    ``learning_rate``, ``weight_decay``, ``metrics_path``, ``predict_output`` (and ``embedding_layer_size``,
+    ``tta``, ``backend_name`` unless they override :meth:`plain_embedding`, :attr:`uses_tta`, :attr:`backbone_name`)."""
 
     method: ClassVar[str]  # registry name (gaitgraph.methods), stored in every checkpoint
     # hyper-parameters that shape the network: `gaitgraph test --ckpt_path` takes them from the checkpoint,
@@ -91,10 +97,31 @@ class EmbeddingModule(pl.LightningModule):
         self._loaded: dict = {}
         object.__setattr__(self, "_net", torch.compile(backbone) if compile else backbone)
 
+    @property
+    def metric(self) -> str:
+        """The distance of the method's test protocol (``MethodSpec.metric``: ``cos`` or ``euc``)."""
+        from gaitgraph.methods import get_method
+
+        return get_method(self.method).metric
+
+    @property
+    def uses_tta(self) -> bool:
+        """Whether evaluation embeddings carry test-time augmentation (recorded in metrics.json)."""
+        return bool(self.hparams.tta)
+
+    @property
+    def backbone_name(self) -> str | None:
+        """The network's name in metrics.json (``gaitgraph evaluate`` records the same)."""
+        return self.hparams.get("backend_name")
+
     # ---- forward --------------------------------------------------------------------------------
     def features(self, poses: torch.Tensor) -> torch.Tensor:
         """(N, L, V, 3) raw poses -> the network's input."""
         raise NotImplementedError
+
+    def plain_embedding(self, emb: torch.Tensor) -> torch.Tensor:
+        """(N, D) rows of an evaluation embedding that ``val_loss`` sees: the plain view (the first block with TTA)."""
+        return emb[:, : self.hparams.embedding_layer_size]
 
     def forward(self, poses: torch.Tensor) -> torch.Tensor:
         """(N, L, V, 3) -> (N, embedding_layer_size)."""
@@ -133,8 +160,9 @@ class EmbeddingModule(pl.LightningModule):
         poses = batch["poses"]
         emb = self.embed(poses)
         if with_loss:
-            plain = emb[:, : self.hparams.embedding_layer_size]  # the plain view is the first block with TTA
-            loss = self.val_loss(plain.float(), batch["subject"])
+            plain = self.plain_embedding(emb).float()
+            kept = torch.isfinite(plain).all(dim=1)  # rows the method's protocol dropped are NaN
+            loss = self.val_loss(plain[kept], batch["subject"][kept])
             self.log("val_loss", loss, on_step=False, on_epoch=True, prog_bar=True, batch_size=len(poses),
                      sync_dist=True)
         self._outputs.append({"emb": emb.float(), "row": batch["row"]})
@@ -168,7 +196,7 @@ class EmbeddingModule(pl.LightningModule):
         if len(rows) == 0:
             return
         dm = self.trainer.datamodule
-        rank1 = protocol_rank1(emb, dm.sequences.iloc[rows], dm.dataset_name)
+        rank1 = protocol_rank1(emb, dm.sequences.iloc[rows], dm.dataset_name, self.metric)
         self.log("val_rank1", rank1, prog_bar=True, rank_zero_only=False)
 
     def on_test_epoch_start(self) -> None:
@@ -178,12 +206,15 @@ class EmbeddingModule(pl.LightningModule):
         self._eval_step(batch, with_loss=False)
 
     def on_test_epoch_end(self) -> None:
-        from gaitgraph.evaluation.protocols import evaluate
+        from gaitgraph.evaluation.evaluate_checkpoint import score_embeddings
+        from gaitgraph.evaluation.selection import selection
 
         emb, rows = self._collect()
         dm = self.trainer.datamodule
         table = dm.sequences.iloc[rows].reset_index(drop=True)
-        result = evaluate(emb, table, dm.dataset_name)
+        chosen = dm.test_selection() if hasattr(dm, "test_selection") else selection("all", None)
+        result, test_set, kept = score_embeddings(emb, table, dm.dataset_name, chosen,
+                                                  getattr(dm, "num_test_total", len(table)), self.metric)
         for name, conv in result["conventions"].items():
             for cond, block in conv["conditions"].items():
                 if block["mean"] is not None:
@@ -192,20 +223,19 @@ class EmbeddingModule(pl.LightningModule):
         if first["mean"] is not None:
             self.log("test_rank1", float(first["mean"]), rank_zero_only=False)
         if self.hparams.metrics_path and self.trainer.is_global_zero:
-            self._write_metrics(emb, table, result, dm)
+            self._write_metrics(emb, int(kept.sum()), result, test_set, dm)
 
-    def _write_metrics(self, emb: np.ndarray, table: pd.DataFrame, result: dict, dm) -> None:
+    def _write_metrics(self, emb: np.ndarray, num_sequences: int, result: dict, test_set: dict, dm) -> None:
         from gaitgraph.evaluation.metrics_file import metrics_record, write_metrics
         from gaitgraph.methods import get_method
 
-        test_set = dm.test_set_record() if hasattr(dm, "test_set_record") else None
         hyper_parameters = self._loaded.get("hyper_parameters") or dict(self.hparams)
         record = metrics_record(
             meta=dm.dataset.meta, data=dm.dataset_dir, split="test", checkpoint=self.trainer.ckpt_path, result=result,
-            backbone=self.hparams.get("backend_name"), tta=bool(self.hparams.tta), embedding_dim=emb.shape[1],
-            method=get_method(self.method).title, experiment=self.method, seed=None,
-            num_sequences=len(table), test_set=test_set, ckpt={"environment": self._loaded.get("environment")},
-            hyper_parameters=hyper_parameters,
+            backbone=self.backbone_name, tta=self.uses_tta, metric=self.metric,
+            embedding_dim=int(np.prod(emb.shape[1:])), method=get_method(self.method).title, experiment=self.method,
+            seed=None, num_sequences=num_sequences, test_set=test_set,
+            ckpt={"environment": self._loaded.get("environment")}, hyper_parameters=hyper_parameters,
         )
         write_metrics(self.hparams.metrics_path, record, tables=False)
 
@@ -240,18 +270,23 @@ class EmbeddingModule(pl.LightningModule):
         self._loaded = {"hyper_parameters": dict(hp), "environment": checkpoint.get("environment")}
 
 
-def protocol_rank1(emb: np.ndarray, table: pd.DataFrame, dataset: str) -> float:
-    """Mean rank-1 of the dataset's first convention, or leave-one-out rank-1 where it has none."""
+def protocol_rank1(emb: np.ndarray, table: pd.DataFrame, dataset: str, metric: str = "cos") -> float:
+    """Mean rank-1 of the dataset's first convention under ``metric``, or leave-one-out rank-1 where it has none;
+    rows the method's protocol dropped (all NaN) are left out."""
+    from gaitgraph.methods.common import dropped_rows
+
+    kept = ~dropped_rows(emb)
+    emb, table = emb[kept], table[kept].reset_index(drop=True)
     try:
         from gaitgraph.evaluation.protocols import evaluate
 
-        result = evaluate(emb, table.reset_index(drop=True), dataset)
+        result = evaluate(emb, table, dataset, metric=metric)
         mean = next(iter(result["conventions"].values()))["mean"]
         if mean is not None and math.isfinite(mean):
             return float(mean)
     except (ImportError, ValueError):
         pass
-    return nearest_neighbour_rank1(torch.from_numpy(emb), torch.from_numpy(table["subject"].to_numpy(np.int64)))
+    return nearest_neighbour_rank1(torch.from_numpy(emb), torch.from_numpy(table["subject"].to_numpy(np.int64)), metric)
 
 
 def write_embeddings(path: str | Path, emb: np.ndarray, table: pd.DataFrame, sequence_length: int) -> Path:

@@ -14,7 +14,9 @@ pytorch-metric-learning where it has the piece.
   ``(1 - eps) * nll + eps * mean over classes of -log p``, which is torch's ``label_smoothing``); the mean
   over samples and parts.
 
-The recipe multiplies each by its ``loss_term_weight`` and sums them.
+The recipe multiplies each by its ``loss_term_weight`` and sums them: :class:`GPGaitLoss`, whose triplet term sees
+the global batch under DDP (``gaitgraph.training.losses.GlobalBatchLoss``, as FastPoseGait's
+``gather_and_scale_wrapper``); the cross-entropy is a mean over samples, the same on every rank's share.
 """
 
 from __future__ import annotations
@@ -23,6 +25,8 @@ import torch
 import torch.nn.functional as F
 from pytorch_metric_learning import distances, losses, miners, reducers
 from torch import nn
+
+from gaitgraph.training.losses import GlobalBatchLoss
 
 
 def all_triplets(labels: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
@@ -67,3 +71,23 @@ class PartCrossEntropy(nn.Module):
     def forward(self, logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
         targets = labels[:, None].expand(-1, logits.shape[2])  # (N, P)
         return F.cross_entropy(self.scale * logits, targets, label_smoothing=self.label_smoothing)
+
+
+class GPGaitLoss(nn.Module):
+    """``triplet_weight`` x :class:`PartTripletLoss` (head features, global batch) + ``ce_weight`` x
+    :class:`PartCrossEntropy` (BNNeck logits). ``last_batch_size``: the embeddings the triplet term saw."""
+
+    def __init__(self, margin: float = 0.3, hard: bool = True, triplet_weight: float = 1.0, scale: float = 16.0,
+                 label_smoothing: float = 0.0, ce_weight: float = 1.0):
+        super().__init__()
+        self.triplet = GlobalBatchLoss(PartTripletLoss(margin, hard))
+        self.cross_entropy = PartCrossEntropy(scale, label_smoothing)
+        self.triplet_weight, self.ce_weight = triplet_weight, ce_weight
+
+    @property
+    def last_batch_size(self) -> int:
+        return self.triplet.last_batch_size
+
+    def forward(self, features: torch.Tensor, logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+        return (self.triplet_weight * self.triplet(features, labels)
+                + self.ce_weight * self.cross_entropy(logits, labels))

@@ -12,7 +12,7 @@ The reference works per sample: its collate function picks the frames, then the 
 4. ``JointNoise(std)``: one N(0, std^2) (x, y) offset per joint, the same in all frames; confidence untouched.
 5. ``HOD_MultiInput`` -> the network's (6, F, V) input.
 
-Which of 3-4 a config uses, and with which values, is data (``config/methods/gpgait/*.yaml``). Here the
+Which of 3-4 a config uses, and with which values, is data (``gaitgraph/recipes/gpgait/*.yaml``). Here the
 frame choice is one (N, F) index (:func:`sample_frame_index`, read with ``augment.gather_frames``); all
 random numbers of a batch are drawn at once (:meth:`GPGaitAugment.draw`) and applied deterministically
 (:meth:`GPGaitAugment.apply`), so ``tests/test_gpgait_augment.py`` checks every sample against a per-sample
