@@ -4,14 +4,18 @@
 ``gaitgraph.evaluation.embed``), embeds every sequence of one split through the method's own test
 pipeline (GaitGraph2: TTA by default), runs the dataset's protocol (``gaitgraph.evaluation.protocols``)
 and writes ``metrics.json`` with the full contract (``gaitgraph.evaluation.metrics_file``) plus
-``metrics.md`` and ``metrics.tex`` beside it.
+``metrics.md`` and ``metrics.tex`` beside it. ``embed_split`` is its first half (dataset + checkpoint ->
+the kept sequences and their embeddings), shared with the GREW submission (``gaitgraph.evaluation.grew``).
 """
 
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from gaitgraph.data.format import load_dataset
 from gaitgraph.datasets import list_datasets
@@ -23,33 +27,34 @@ class EvaluationError(ValueError):
     """An evaluation that cannot run as asked (wrong dataset, split, skeleton); the message says why."""
 
 
-def evaluate_checkpoint(
+@dataclass
+class EmbeddedSplit:
+    """The sequences of one split that a method's protocol keeps, and their embeddings (row by row)."""
+
+    meta: dict  # the dataset's meta.json
+    table: pd.DataFrame  # the kept sequences' rows of the sequence table
+    embeddings: np.ndarray  # (N, D)
+    embedder: Any  # gaitgraph.evaluation.embed.Embedder
+    tta: bool  # whether a switchable test-time augmentation was applied
+    test_set: dict  # the selection's metrics.json record (gaitgraph.evaluation.selection)
+
+
+def embed_split(
     checkpoint: str | os.PathLike,
     data_dir: str | os.PathLike,
-    output_json: str | os.PathLike,
     *,
+    split: str = "test",
     tta: bool | None = True,
     batch_size: int | None = None,
     device=None,
-    split: str = "test",
-    method: str | None = None,
-    experiment: str | None = None,
-    seed: int | None = None,
     progress: bool = True,
     test_set: str = "auto",
     checkpoint_method: str | None = None,
-) -> dict:
-    """Embed ``split`` of the converted dataset ``data_dir`` with ``checkpoint``, evaluate every convention
-    of the dataset's protocol, write ``output_json`` (+ the same name with ``.md``/``.tex`` beside it) and
-    return the metrics dict.
-
-    ``checkpoint_method``: the registered method of the checkpoint (default: recognised from the file);
-    ``method`` / ``experiment``: the labels recorded in metrics.json (default: the method's title / name).
-    ``tta``: the method's switchable test-time augmentation (None: its default; a method with a fixed
-    protocol ignores it). ``test_set`` (``gaitgraph.evaluation.selection``): ``all`` sequences, ``gaitgraph1``
-    (GaitGraph v1's protocol: sequences of at most the checkpoint's window length left out of gallery and
-    probes) or ``auto`` = the method's own. Sequences the method's protocol drops (GaitMixer: too short)
-    are left out and counted (``test_set.num_dropped_by_method``)."""
+) -> EmbeddedSplit:
+    """Embed the sequences of ``split`` of the converted dataset ``data_dir`` with ``checkpoint`` through the
+    method's own test pipeline (see :func:`evaluate_checkpoint` for the options). Sequences the test set
+    leaves out are not embedded; those the method's protocol drops (GaitMixer: too short) are left out and
+    counted (``test_set["num_dropped_by_method"]``)."""
     from gaitgraph.evaluation.embed import load_embedder  # the model stack is only needed here
     from gaitgraph.evaluation.selection import selection
 
@@ -87,12 +92,44 @@ def evaluate_checkpoint(
     if not kept.all():
         record["num_dropped_by_method"] = int((~kept).sum())
         table, embeddings = table[kept].reset_index(drop=True), embeddings[kept]
-    result = evaluate(embeddings, table, dataset)
+    return EmbeddedSplit(ds.meta, table, embeddings, embedder, bool(use_tta), record)
+
+
+def evaluate_checkpoint(
+    checkpoint: str | os.PathLike,
+    data_dir: str | os.PathLike,
+    output_json: str | os.PathLike,
+    *,
+    tta: bool | None = True,
+    batch_size: int | None = None,
+    device=None,
+    split: str = "test",
+    method: str | None = None,
+    experiment: str | None = None,
+    seed: int | None = None,
+    progress: bool = True,
+    test_set: str = "auto",
+    checkpoint_method: str | None = None,
+) -> dict:
+    """Embed ``split`` of the converted dataset ``data_dir`` with ``checkpoint``, evaluate every convention
+    of the dataset's protocol, write ``output_json`` (+ the same name with ``.md``/``.tex`` beside it) and
+    return the metrics dict.
+
+    ``checkpoint_method``: the registered method of the checkpoint (default: recognised from the file);
+    ``method`` / ``experiment``: the labels recorded in metrics.json (default: the method's title / name).
+    ``tta``: the method's switchable test-time augmentation (None: its default; a method with a fixed
+    protocol ignores it). ``test_set`` (``gaitgraph.evaluation.selection``): ``all`` sequences, ``gaitgraph1``
+    (GaitGraph v1's protocol: sequences of at most the checkpoint's window length left out of gallery and
+    probes) or ``auto`` = the method's own. Sequences the method's protocol drops (GaitMixer: too short)
+    are left out and counted (``test_set.num_dropped_by_method``)."""
+    part = embed_split(checkpoint, data_dir, split=split, tta=tta, batch_size=batch_size, device=device,
+                       progress=progress, test_set=test_set, checkpoint_method=checkpoint_method)
+    result = evaluate(part.embeddings, part.table, part.meta.get("dataset"))
     metrics = metrics_record(
-        meta=ds.meta, data=data_dir, split=split, checkpoint=checkpoint, result=result, backbone=embedder.backbone,
-        tta=bool(use_tta), embedding_dim=int(embeddings.shape[1]), method=method or embedder.method.title,
-        experiment=experiment or embedder.method.name, seed=seed, num_sequences=len(table), test_set=record,
-        ckpt=embedder.ckpt,
+        meta=part.meta, data=data_dir, split=split, checkpoint=checkpoint, result=result,
+        backbone=part.embedder.backbone, tta=part.tta, embedding_dim=int(part.embeddings.shape[1]),
+        method=method or part.embedder.method.title, experiment=experiment or part.embedder.method.name, seed=seed,
+        num_sequences=len(part.table), test_set=part.test_set, ckpt=part.embedder.ckpt,
     )
     write_metrics(output_json, metrics)
     return metrics
