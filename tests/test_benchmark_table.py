@@ -5,26 +5,9 @@ from __future__ import annotations
 
 import json
 
-import numpy as np
-import pandas as pd
-
 from gaitgraph.datasets import all_published
-from gaitgraph.evaluation.protocols import evaluate
 from gaitgraph.paper.benchmark import build_benchmark, published_method
-from test_paper_tables import casia_run, gait3d_run, write_runs  # sibling test module (tests/ is on sys.path)
-
-
-def grew_run(seed, wrong: int) -> dict:
-    """GREW-shaped run: 4 held-out training subjects with a gallery and a probe sequence each (the local
-    protocol), ``wrong`` probes look like the next subject; 2 withheld test probes (counted only)."""
-    t = pd.DataFrame({"subject": [1, 1, 2, 2, 3, 3, 4, 4, -1, -1, 5, 6],
-                      "split": ["heldout"] * 8 + ["test"] * 4,
-                      "role": ["gallery", "probe"] * 4 + ["probe", "probe", "gallery", "gallery"]})
-    codes = t.subject.to_numpy().copy() % 8
-    codes[[2 * i + 1 for i in range(wrong)]] += 1
-    out = evaluate(np.eye(8)[codes], t, "grew")
-    return {"dataset": "grew", "keypoints": "hrnet", "skeleton": "coco17", "synthetic": True, "checkpoint": "m.ckpt",
-            "tta": True, "method": "GaitGraph2", "experiment": "gaitgraph2", "seed": seed, **out}
+from test_paper_tables import casia_run, gait3d_run, grew_run, write_runs  # sibling test module (tests/ is on sys.path)
 
 
 def v1(run: dict) -> dict:
