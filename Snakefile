@@ -33,6 +33,7 @@ include: "rules/train.smk"
 include: "rules/evaluate.smk"
 include: "rules/paper.smk"
 include: "rules/ablation.smk"
+include: "rules/benchmark.smk"
 
 
 rule all:

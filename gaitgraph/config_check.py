@@ -215,6 +215,7 @@ def registry_problems(config: dict) -> list[tuple[list, str]]:
             problems.append((["ablation", "rows", i], f"unknown ablation row {row!r} (known: {', '.join(ROW_BY_NAME)})"))
     for i, p in enumerate(config.get("pretrained") or []):
         configured(["pretrained", i], p.get("dataset"), p.get("keypoints"))
+    problems += _benchmark_problems(config.get("benchmark") or {}, datasets)
     for section in ("ablation", "gaitgraph1"):
         block = config.get(section) or {}
         if section == "gaitgraph1" and not block.get("enabled", False):
@@ -224,22 +225,56 @@ def registry_problems(config: dict) -> list[tuple[list, str]]:
     return problems
 
 
-def _recipe_problems(keys: list, recipe: str, full: bool) -> list[tuple[list, str]]:
-    """A recipe that does not resolve, or (``full``) that names no method or another one than GaitGraph2,
-    the method of the workflow's runs (GaitGraph v1 has its own section, ``gaitgraph1``)."""
+def _benchmark_problems(bench: dict, datasets: dict) -> list[tuple[list, str]]:
+    """The benchmark's methods: registered and trainable; its per-method recipes: of that method, for a
+    configured dataset."""
+    from gaitgraph.methods import get_method
+
+    problems = []
+    named = [(["benchmark", "methods", i], m) for i, m in enumerate(bench.get("methods") or [])]
+    named += [(["benchmark", "per_method", m], m) for m in bench.get("per_method") or {}]
+    for keys, name in named:
+        try:
+            spec = get_method(name)
+        except ValueError as e:
+            problems.append((keys, str(e)))
+            continue
+        if spec.name != name:
+            problems.append((keys, f"write the method's name {spec.name!r}, not {name!r}"))
+        elif not spec.trainable:
+            problems.append((keys, f"{name} cannot be trained by this version (no LightningModule)"))
+    for name, block in (bench.get("per_method") or {}).items():
+        for dataset, recipe in (block.get("recipes") or {}).items():
+            keys = ["benchmark", "per_method", name, "recipes", dataset]
+            if dataset not in datasets:
+                problems.append((keys, f"dataset {dataset!r} is not configured under datasets"))
+            problems += _recipe_problems(keys, recipe, full=True, method=name)
+        for dataset in block.get("datasets") or {}:
+            if dataset not in datasets:
+                problems.append((["benchmark", "per_method", name, "datasets", dataset],
+                                 f"dataset {dataset!r} is not configured under datasets"))
+    return problems
+
+
+def _recipe_problems(keys: list, recipe: str, full: bool, method: str = "gaitgraph2") -> list[tuple[list, str]]:
+    """A recipe that does not resolve, or (``full``) that names no method or another one than ``method``
+    (the datasets' recipes: GaitGraph2, the method of the default target's runs; GaitGraph v1 has its own
+    section, ``gaitgraph1``; the benchmark's per-method recipes: that method)."""
     from gaitgraph.recipes import RecipeError, recipe_method
 
     try:
-        method = recipe_method(recipe)
+        named = recipe_method(recipe)
     except RecipeError as e:
         return [(keys, str(e))]
     except (OSError, yaml.YAMLError) as e:
         return [(keys, f"cannot read {recipe} ({str(e).splitlines()[0]})")]
-    if full and method is None:
-        return [(keys, f"{recipe} names no method (an overlay?); give a full recipe such as gaitgraph2/casia-b, "
-                       "or add `method: gaitgraph2` to your file")]
-    if full and method != "gaitgraph2":
-        return [(keys, f"{recipe} trains {method}; the workflow's runs train gaitgraph2 (GaitGraph v1: the gaitgraph1 section)")]
+    if full and named is None:
+        return [(keys, f"{recipe} names no method (an overlay?); give a full recipe such as {method}/casia-b, "
+                       f"or add `method: {method}` to your file")]
+    if full and named != method:
+        where = ("the workflow's runs train gaitgraph2 (GaitGraph v1: the gaitgraph1 section)" if method == "gaitgraph2"
+                 else f"this entry is {method}'s")
+        return [(keys, f"{recipe} trains {named}; {where}")]
     return []
 
 

@@ -141,7 +141,9 @@ rule plot_ablation:
 
 
 rule gaitgraph1:
-    """GaitGraph v1 evaluations (CASIA-B per seed), for results/tables.md when gaitgraph1/enabled."""
+    """GaitGraph v1 evaluations (CASIA-B per seed, both phases), for results/tables.md when gaitgraph1/enabled.
+    (The benchmark trains v1 in one phase per dataset, results/train/.../gaitgraph1/: rules/benchmark.smk.)
+    """
     input:
         gaitgraph1_metrics_files(),
 
@@ -180,9 +182,9 @@ rule gaitgraph1_finetune:
         configs=[recipe_file("gaitgraph1/casia-b"), recipe_file("gaitgraph1/casia-b-finetune")],
         init=rules.gaitgraph1_train.output.model,
     output:
-        model="results/train/{dataset}/{keypoints}/gaitgraph1/seed{seed}/model.ckpt",
-        history="results/train/{dataset}/{keypoints}/gaitgraph1/seed{seed}/history.csv",
-        config="results/train/{dataset}/{keypoints}/gaitgraph1/seed{seed}/config.yaml",
+        model="results/train/{dataset}/{keypoints}/gaitgraph1-phase2/seed{seed}/model.ckpt",
+        history="results/train/{dataset}/{keypoints}/gaitgraph1-phase2/seed{seed}/history.csv",
+        config="results/train/{dataset}/{keypoints}/gaitgraph1-phase2/seed{seed}/config.yaml",
     log:
         "results/logs/gaitgraph1_finetune/{dataset}/{keypoints}/seed{seed}.log",
     retries: 2
@@ -195,7 +197,7 @@ rule gaitgraph1_finetune:
         gpu=1,
     params:
         hparams=lambda w: gaitgraph1_settings(w.dataset, 2),
-        run_dir="results/train/{dataset}/{keypoints}/gaitgraph1/seed{seed}/run",
+        run_dir="results/train/{dataset}/{keypoints}/gaitgraph1-phase2/seed{seed}/run",
         extra=gaitgraph1_extra(),
     script:
         "../workflow_scripts/train_merged_config.py"
@@ -208,7 +210,7 @@ rule gaitgraph1_evaluate:
         model=rules.gaitgraph1_finetune.output.model,
         data="results/data/normalized/{dataset}/{keypoints}",
     output:
-        metrics="results/evaluate/{dataset}/{keypoints}/gaitgraph1/seed{seed}/metrics.json",
+        metrics="results/evaluate/{dataset}/{keypoints}/gaitgraph1-phase2/seed{seed}/metrics.json",
     log:
         "results/logs/gaitgraph1_evaluate/{dataset}/{keypoints}/seed{seed}.log",
     conda:

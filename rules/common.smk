@@ -14,7 +14,7 @@ from gaitgraph.ablation.study import (
 )
 from gaitgraph.config_check import ConfigError, check_registry, validate_config
 from gaitgraph.datasets import get_dataset
-from gaitgraph.methods import get_method
+from gaitgraph.methods import get_method, list_methods
 from gaitgraph.recipes import resolve_recipe
 
 # One line naming the config file, the key and the line (snakemake.utils.validate prints the whole
@@ -32,14 +32,31 @@ try:
 except ConfigError as e:
     raise WorkflowError(f"config error: {e}") from None
 
-# Our trainings are one experiment, the method of the datasets' recipes (gaitgraph.config_check checks it);
-# pre-trained checkpoints are evaluated under their own names.
+# The default target's trainings are one method, the one the datasets' recipes name (gaitgraph.config_check
+# checks it); the benchmark (rules/benchmark.smk) adds every other trainable method of gaitgraph.methods.
+# Pre-trained checkpoints are evaluated under their own names.
 EXPERIMENT = "gaitgraph2"
-METHOD = get_method(EXPERIMENT).title
 
-# (dataset, keypoints) pairs, in config order: casia-b/hrnet, oumvlp-pose/openpose, .../alphapose
+# (dataset, keypoints) pairs, in config order: casia-b/hrnet, oumvlp-pose/openpose, .../alphapose, ...
 RUNS = [(ds, kp) for ds, entry in config["datasets"].items() for kp in entry["keypoints"]]
 SEEDS = config["seeds"]
+BENCHMARK = config["benchmark"]  # every key has its schema default
+
+
+def method_recipe(method, dataset):
+    """The recipe a method trains with on a dataset: GaitGraph2 the dataset's own (datasets/<ds>/train/recipe),
+    the others benchmark/per_method/<method>/recipes/<ds> or the method's (MethodSpec.recipes); None: none.
+    """
+    if method == EXPERIMENT:
+        return config["datasets"][dataset]["train"]["recipe"]
+    configured = BENCHMARK["per_method"].get(method, {}).get("recipes", {})
+    return configured.get(dataset) or get_method(method).recipes.get(dataset)
+
+
+# the benchmark's methods (benchmark/methods; null: every trainable method, in registry order) and its
+# (method, dataset, keypoints) runs: every configured dataset x keypoint source the method has a recipe for
+BENCHMARK_METHODS = BENCHMARK["methods"] or [m for m in list_methods() if get_method(m).trainable]
+BENCHMARK_RUNS = [(m, ds, kp) for m in BENCHMARK_METHODS for ds, kp in RUNS if method_recipe(m, ds)]
 
 
 def _alternatives(names):
@@ -57,7 +74,7 @@ wildcard_constraints:
         get_dataset(ds).source_file for ds in DATASETS if get_dataset(ds).source_file
     ),
     keypoints=_alternatives(kp for ds in DATASETS for kp in get_dataset(ds).keypoints),
-    experiment=EXPERIMENT,
+    method=_alternatives([EXPERIMENT, *BENCHMARK_METHODS]),
     seed=r"\d+",
     name=r"[A-Za-z0-9_.-]+",
 
@@ -83,7 +100,7 @@ def gaitgraph1_metrics_files():
     """GaitGraph (v1) evaluations per seed (target gaitgraph1, rules/ablation.smk)."""
     g1 = config["gaitgraph1"]
     return [
-        f"results/evaluate/{g1['dataset']}/{g1['keypoints']}/gaitgraph1/seed{seed}/metrics.json"
+        f"results/evaluate/{g1['dataset']}/{g1['keypoints']}/gaitgraph1-phase2/seed{seed}/metrics.json"
         for seed in SEEDS
     ]
 
@@ -107,16 +124,56 @@ def get_history_labels():
 
 
 def get_figure_files():
-    """Every figure but the comparison (made with the tables from their summary)."""
+    """Every figure but the comparison (made with the tables from their summary). View heat maps only
+    for datasets with camera views (the registry says which)."""
     figures = ["results/figures/rank1_by_view.png", "results/figures/training_curves.png"]
-    figures += [f"results/figures/view_heatmaps/{ds}/{kp}.png" for ds, kp in RUNS]
+    figures += [
+        f"results/figures/view_heatmaps/{ds}/{kp}.png" for ds, kp in RUNS if get_dataset(ds).views
+    ]
     if config["activation_gifs"] > 0:
         figures += [f"results/figures/activations/{ds}/{kp}" for ds, kp in RUNS]
     return figures
 
 
+def submission_files(methods):
+    """The official submission files of datasets whose test probes' identities are withheld (GREW)."""
+    return [
+        f"results/submission/{ds}/{kp}/{m}/seed{seed}.csv"
+        for m, ds, kp in dict.fromkeys([(EXPERIMENT, ds, kp) for ds, kp in RUNS] + BENCHMARK_RUNS)
+        if m in methods and get_dataset(ds).withheld_probes
+        for seed in SEEDS
+    ]
+
+
 def get_final_output():
-    return ["results/tables.md", "results/tables.tex", "results/metrics.json"]
+    tables = ["results/tables.md", "results/tables.tex", "results/metrics.json"]
+    return tables + submission_files([EXPERIMENT])
+
+
+def benchmark_metrics_files():
+    """Every evaluation of the benchmark: method x dataset x keypoints x seed (GaitGraph2's are the default target's)."""
+    return [
+        f"results/evaluate/{ds}/{kp}/{m}/seed{seed}/metrics.json"
+        for m, ds, kp in BENCHMARK_RUNS
+        for seed in SEEDS
+    ]
+
+
+def benchmark_history_files():
+    return [
+        f"results/train/{ds}/{kp}/{m}/seed{seed}/history.csv"
+        for m, ds, kp in BENCHMARK_RUNS
+        for seed in SEEDS
+    ]
+
+
+def benchmark_history_labels():
+    """Legend labels, in the order of benchmark_history_files()."""
+    return [
+        f"{get_method(m).title}: {ds}/{kp} seed {seed}"
+        for m, ds, kp in BENCHMARK_RUNS
+        for seed in SEEDS
+    ]
 
 
 # --- data ------------------------------------------------------------------------------------
@@ -198,19 +255,42 @@ def recipe_file(recipe):
 
 
 def get_train_recipe(wildcards):
-    return recipe_file(config["datasets"][wildcards.dataset]["train"]["recipe"])
+    recipe = method_recipe(wildcards.method, wildcards.dataset)
+    if recipe is None:
+        raise ValueError(
+            f"{wildcards.method} has no recipe for {wildcards.dataset}: set "
+            f"benchmark/per_method/{wildcards.method}/recipes/{wildcards.dataset} (config/README.md)"
+        )
+    return recipe_file(recipe)
 
 
 def get_hyperparameters(wildcards):
-    """Training settings of this dataset (minus the recipe, which is an input)."""
-    train = config["datasets"][wildcards.dataset]["train"]
-    # sorted: the order of keys in a YAML file must not count as a changed parameter
-    return {key: train[key] for key in sorted(train) if key != "recipe"}
+    """Training settings over the recipe (which is an input): GaitGraph2's are the dataset's (datasets/<ds>/train),
+    the other methods' benchmark/train, then benchmark/per_method/<method>/train, then its datasets/<ds>.
+    """
+    if wildcards.method == EXPERIMENT:
+        train = config["datasets"][wildcards.dataset]["train"]
+    else:
+        own = BENCHMARK["per_method"].get(wildcards.method, {})
+        train = {**BENCHMARK["train"], **own.get("train", {})}
+        train.update(own.get("datasets", {}).get(wildcards.dataset, {}))
+    # sorted: the order of keys in a YAML file must not count as a changed parameter; null: the recipe's value
+    return {key: train[key] for key in sorted(train) if key != "recipe" and train[key] is not None}
 
 
 def get_run_dir(wildcards):
     """Lightning's own folder for this run (checkpoints, logs): not a declared output."""
-    return "results/train/{dataset}/{keypoints}/{experiment}/seed{seed}/run".format(**wildcards)
+    return "results/train/{dataset}/{keypoints}/{method}/seed{seed}/run".format(**wildcards)
+
+
+def method_title(wildcards):
+    """The method's name in tables and figures (GaitGraph2, GaitGraph, ...)."""
+    return get_method(wildcards.method).title
+
+
+def evaluation_split(wildcards):
+    """The split the dataset's first scored convention evaluates: test, GREW's heldout (gaitgraph.datasets)."""
+    return get_dataset(wildcards.dataset).scored_split
 
 
 def train_runtime(wildcards, attempt):
@@ -219,7 +299,9 @@ def train_runtime(wildcards, attempt):
 
 
 def tta_flag(wildcards):
-    return "" if config.get("evaluate", {}).get("tta", True) else "--no-tta"
+    """evaluate/tta true: each method's own test protocol (GaitGraph2 with TTA, GaitGraph v1 without);
+    false: no test-time augmentation for any method that can switch it."""
+    return "--tta auto" if config["evaluate"]["tta"] else "--no-tta"
 
 
 def get_pretrained(wildcards):
@@ -302,7 +384,7 @@ def gaitgraph1_settings(dataset, phase):
     train = config["datasets"][dataset]["train"]
     out = {k: train[k] for k in ("sequence_length", "check_val_every_n_epoch") if k in train}
     out.update(GAITGRAPH1.get(f"phase{phase}") or {})
-    return out
+    return {k: v for k, v in out.items() if v is not None}  # null: the recipe's value
 
 
 def gaitgraph1_extra():

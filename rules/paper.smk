@@ -35,6 +35,8 @@ rule build_tables:
     resources:
         mem_mb=2000,
         runtime=10,
+    params:
+        table="tables",
     script:
         "../workflow_scripts/build_tables.py"
 

@@ -1,14 +1,15 @@
 rule train_model:
-    """One training run. Lightning checkpoints live in an undeclared run folder (params.run_dir)
-    so that Snakemake never deletes them: a retry or a rerun after an interruption resumes."""
+    """One training run of a method (its recipe on this dataset, rules/common.smk method_recipe). Lightning
+    checkpoints live in an undeclared run folder (params.run_dir) so that Snakemake never deletes them:
+    a retry or a rerun after an interruption resumes."""
     input:
         data="results/data/normalized/{dataset}/{keypoints}",
         recipe=get_train_recipe,
     output:
-        model="results/train/{dataset}/{keypoints}/{experiment}/seed{seed}/model.ckpt",
-        history="results/train/{dataset}/{keypoints}/{experiment}/seed{seed}/history.csv",
+        model="results/train/{dataset}/{keypoints}/{method}/seed{seed}/model.ckpt",
+        history="results/train/{dataset}/{keypoints}/{method}/seed{seed}/history.csv",
     log:
-        "results/logs/train_model/{dataset}/{keypoints}/{experiment}/seed{seed}.log",
+        "results/logs/train_model/{dataset}/{keypoints}/{method}/seed{seed}.log",
     retries: 2
     conda:
         "../envs/torch.yaml"

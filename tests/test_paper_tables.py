@@ -197,12 +197,45 @@ def gait3d_run(seed, wrong: int) -> dict:
             "tta": True, "method": "GaitGraph2", "experiment": "gaitgraph2", "seed": seed, **out}
 
 
+def grew_run(seed, wrong: int) -> dict:
+    """GREW-shaped run: 4 held-out training subjects with a gallery and a probe sequence each (the local
+    protocol), ``wrong`` probes look like the next subject; 2 withheld test probes (counted only)."""
+    t = pd.DataFrame({"subject": [1, 1, 2, 2, 3, 3, 4, 4, -1, -1, 5, 6],
+                      "split": ["heldout"] * 8 + ["test"] * 4,
+                      "role": ["gallery", "probe"] * 4 + ["probe", "probe", "gallery", "gallery"]})
+    codes = t.subject.to_numpy().copy() % 8
+    codes[[2 * i + 1 for i in range(wrong)]] += 1
+    out = evaluate(np.eye(8)[codes], t, "grew")
+    return {"dataset": "grew", "keypoints": "hrnet", "skeleton": "coco17", "synthetic": True, "checkpoint": "m.ckpt",
+            "tta": True, "method": "GaitGraph2", "experiment": "gaitgraph2", "seed": seed, **out}
+
+
 def test_retrieval_runs_give_one_summary_row_per_metric(tmp_path):
     summary, md, _, _ = build(tmp_path, [gait3d_run(0, 1), gait3d_run(1, 2)])
     r1 = row(summary, dataset="gait3d", convention="official", condition="rank1")
     assert (r1["mean"], r1["n_runs"], r1["values"]) == (62.5, 2, [75.0, 50.0])
     assert {r["condition"] for r in summary["rows"]} == {"rank1", "rank5", "rank10", "mAP", "mINP"}  # no "mean" row
     assert any(p["dataset"] == "gait3d" for p in summary["published"])
+
+
+def test_gait3d_and_grew_sections_put_ours_beside_the_published_rows(tmp_path):
+    summary, md, tex, _ = build(tmp_path, [gait3d_run(0, 1), gait3d_run(1, 2), grew_run(0, 1)])
+    gait3d = md.split("## Gait3D")[1].split("\n## ")[0]
+    grew = md.split("## GREW")[1].split("\n## ")[0]
+    # Gait3D: ours with every retrieval metric (mean ± std over 2 seeds), the published rank-1 rows beside
+    ours = next(line for line in gait3d.splitlines() if "gaitgraph2" in line and "this pipeline" in line)
+    assert "62.5 ± 17.7" in ours and "| 2 " in ours
+    assert "GaitGraph2 (FastPoseGait, vanilla)" in gait3d and "11.2" in gait3d
+    # GREW: the official protocol has the published numbers and no row of ours (withheld probes); the local
+    # protocol has ours and is labelled as not the official number
+    official, local = grew.split("local (held-out train subjects)")[0], grew.split("local (held-out train subjects)")[1]
+    assert "GaitGraph2 (OpenGait zoo)" in official
+    ours_official = next(line for line in official.splitlines() if "| this pipeline" in line)
+    assert [c.strip() for c in ours_official.strip("|").split("|")][4:6] == ["0", "–"]  # n = 0, rank-1 empty
+    assert "| this pipeline" in local and "75.0" in local and "NOT the official GREW number" in local
+    assert row(summary, dataset="grew", convention="local_heldout", condition="rank1")["mean"] == 75.0
+    assert not [r for r in summary["rows"] if r["dataset"] == "grew" and r["convention"] == "official"]
+    assert "tab:grew-hrnet-local_heldout" in tex
 
 
 def test_wild_published_numbers_are_rank1_of_the_official_protocol():

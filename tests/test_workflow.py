@@ -1,9 +1,10 @@
 """The Snakemake workflow, run through `python -m snakemake` in a temporary copy of the workflow files.
 
-Fast: dry-run job counts for both configs, schema errors, bad targets, the OUMVLP-Pose check, the
-download rule, lint, snakefmt, the training run helpers (gaitgraph.training.runs). Slow (one shared full run of the
-embedded default): tables with every expected row, figures, the no-op second run, targeted re-runs
-(--summary), resume of an interrupted training, the report.
+Fast: dry-run job counts for both configs and the benchmark (with a fake trainable method too), schema errors,
+bad targets, the licence checks (OUMVLP-Pose, Gait3D, GREW), the download rule, lint, snakefmt, the training run
+helpers (gaitgraph.training.runs). Slow (one shared full run of the embedded default): tables with every expected
+row, figures, the GREW submission file, the no-op second run, targeted re-runs (--summary), resume of an
+interrupted training, the benchmark on top of it, the report.
 """
 
 from __future__ import annotations
@@ -30,7 +31,9 @@ WORKFLOW_FILES = ["Snakefile", "rules", "workflow_scripts", "config", "envs", "r
 NOTHING_TO_BE_DONE = "Nothing to be done (all requested files are present and up to date)."
 # the rules call `gaitgraph`, `gaitgraph-data` and `python`: those of the interpreter running the tests
 ENV = dict(os.environ, PATH=f"{os.path.dirname(sys.executable)}{os.pathsep}{os.environ.get('PATH', '')}")
-RUNS = [("casia-b", "hrnet"), ("oumvlp-pose", "openpose"), ("oumvlp-pose", "alphapose")]
+RUNS = [("casia-b", "hrnet"), ("oumvlp-pose", "openpose"), ("oumvlp-pose", "alphapose"), ("gait3d", "hrnet"),
+        ("grew", "hrnet")]
+VIEW_RUNS = RUNS[:3]  # datasets with camera views: gallery x probe view heat maps
 
 
 def copy_workflow(dest: Path) -> Path:
@@ -91,16 +94,17 @@ def workflow(tmp_path):
 
 DEFAULT_JOBS = {
     "synthesize_dataset_file": 1,  # CASIA-B's CSV
-    "synthesize_dataset_tree": 1,  # OUMVLP-Pose's tree
-    "convert_dataset": 3,
-    "normalize_keypoints": 3,
-    "train_model": 3,
-    "evaluate_model": 3,
+    "synthesize_dataset_tree": 3,  # the OUMVLP-Pose, Gait3D and GREW trees
+    "convert_dataset": 5,
+    "normalize_keypoints": 5,
+    "train_model": 5,
+    "evaluate_model": 5,
+    "write_submission": 1,  # GREW's withheld probes
     "build_tables": 1,
     "plot_rank1_by_view": 1,
-    "plot_view_heatmaps": 3,
+    "plot_view_heatmaps": 3,  # datasets with views only
     "plot_training_curves": 1,
-    "draw_activations": 3,  # activation_gifs: 1 in the embedded default
+    "draw_activations": 5,  # activation_gifs: 1 in the embedded default
     "all": 1,
 }
 
@@ -114,9 +118,9 @@ def test_dry_run_paper_config_plans_without_the_data(workflow):
     """The real data is absent: the DAG still plans; only executing the check would fail."""
     r = snakemake(workflow, "-n", "--configfile", "config/paper.yaml")
     seeds = 3
-    expected = dict(DEFAULT_JOBS, train_model=3 * seeds, evaluate_model=3 * seeds)
+    expected = dict(DEFAULT_JOBS, train_model=5 * seeds, evaluate_model=5 * seeds, write_submission=seeds)
     del expected["synthesize_dataset_file"], expected["synthesize_dataset_tree"]
-    expected.update(download_dataset=1, check_dataset=2, draw_activations=3)
+    expected.update(download_dataset=1, check_dataset=4)  # OUMVLP-Pose x 2, Gait3D, GREW
     # GaitGraph (v1) is part of the paper's tables: two training phases and an evaluation per seed
     expected.update(gaitgraph1_train=seeds, gaitgraph1_finetune=seeds, gaitgraph1_evaluate=seeds)
     assert job_counts(r.stdout) == expected
@@ -135,8 +139,8 @@ def test_dry_run_ablation_has_every_row(workflow):
 def test_two_seeds_double_the_trainings(workflow):
     r = snakemake(workflow, "-n", "--configfile", write_config(workflow, "seeds.yaml", lambda c: c.update(seeds=[0, 1])))
     counts = job_counts(r.stdout)
-    assert counts["train_model"] == counts["evaluate_model"] == 6
-    assert counts["normalize_keypoints"] == 3
+    assert counts["train_model"] == counts["evaluate_model"] == 10
+    assert counts["normalize_keypoints"] == 5 and counts["write_submission"] == 2
 
 
 def test_pretrained_checkpoint_is_evaluated_beside_ours(workflow):
@@ -145,7 +149,7 @@ def test_pretrained_checkpoint_is_evaluated_beside_ours(workflow):
     entry = {"name": "g2", "checkpoint": "resources/g2.ckpt", "dataset": "casia-b", "keypoints": "hrnet"}
     cfg = write_config(workflow, "pretrained.yaml", lambda c: c.update(pretrained=[entry]))
     counts = job_counts(snakemake(workflow, "-n", "--configfile", cfg).stdout)
-    assert counts["evaluate_pretrained"] == 1 and counts["train_model"] == 3
+    assert counts["evaluate_pretrained"] == 1 and counts["train_model"] == 5
 
 
 def test_config_typo_names_the_key(workflow):
@@ -206,6 +210,133 @@ def test_oumvlp_pose_check_passes_on_a_copy_in_place(workflow):
     r = snakemake(workflow, "--cores", "1", "results/data/check/oumvlp-pose/alphapose.json",
                   "--configfile", "config/paper.yaml")  # fmt: skip
     assert json.loads((workflow / "results/data/check/oumvlp-pose/alphapose.json").read_text())["subjects"] == 1, r
+
+
+@pytest.mark.parametrize("dataset, where, files", [
+    ("gait3d", "https://gait3d.github.io", ["resources/Gait3D/2D_Poses/ does not exist",
+                                            "resources/Gait3D/Gait3D.json does not exist"]),
+    ("grew", "https://www.grew-benchmark.org", ["resources/GREW/train/ does not exist",
+                                                "ROOT/test/probe/VIDEO/NNNNN_2d_pose.txt"]),
+])  # fmt: skip
+def test_missing_wild_dataset_says_where_to_apply_and_put_files(workflow, dataset, where, files):
+    r = snakemake(workflow, "--cores", "1", f"results/data/check/{dataset}/hrnet.json",
+                  "--configfile", "config/paper.yaml", check=False)  # fmt: skip
+    out = r.stdout + r.stderr
+    assert r.returncode != 0
+    message = next(line for line in out.splitlines() if line.startswith("gaitgraph-data check: error:"))
+    assert where in message and all(f in message for f in files), message
+    assert not (workflow / f"results/data/check/{dataset}/hrnet.json").exists()
+
+
+# --- the method x dataset benchmark -----------------------------------------------------------
+
+# trainable today: GaitGraph2 (every dataset; the default target's runs) and GaitGraph v1 (recipes for
+# CASIA-B, Gait3D and GREW, not OUMVLP-Pose): 5 + 3 trainings
+BENCHMARK_JOBS = {
+    "synthesize_dataset_file": 1,
+    "synthesize_dataset_tree": 3,
+    "convert_dataset": 5,
+    "normalize_keypoints": 5,
+    "train_model": 8,
+    "evaluate_model": 8,
+    "build_benchmark": 1,
+}
+
+
+def trainable_methods() -> list:
+    from gaitgraph.methods import get_method, list_methods
+
+    return [get_method(m) for m in list_methods() if get_method(m).trainable]
+
+
+def expected_benchmark_runs() -> set:
+    """(method, dataset) of every trainable method on every configured dataset it has a recipe for."""
+    return {(m.name, ds) for m in trainable_methods() for ds, _ in RUNS if ds in m.recipes}
+
+
+def planned(stdout: str, rule: str) -> set:
+    """(method, dataset) of every planned job of ``rule`` (its wildcards line)."""
+    out = set()
+    for block in stdout.split("\nrule ")[1:] + stdout.split("\nlocalrule ")[1:]:
+        if block.startswith(rule + ":"):
+            w = dict(re.findall(r"(\w+)=([^,\s]+)", block.split("wildcards:")[1].splitlines()[0]))
+            out.add((w["method"], w["dataset"]))
+    return out
+
+
+def test_dry_run_benchmark_plans_every_trainable_method_with_a_recipe(workflow):
+    r = snakemake(workflow, "-n", "results/benchmark.md")
+    expected = expected_benchmark_runs()
+    assert planned(r.stdout, "train_model") == planned(r.stdout, "evaluate_model") == expected
+    if {m.name for m in trainable_methods()} == {"gaitgraph2", "gaitgraph1"}:  # until the peers are trainable
+        assert job_counts(r.stdout) == BENCHMARK_JOBS
+    # the benchmark target adds the training curves and every method's GREW submission file
+    counts = job_counts(snakemake(workflow, "-n", "benchmark").stdout)
+    grew = sum(1 for _, ds in expected if ds == "grew")
+    assert counts["write_submission"] == grew and counts["plot_benchmark_training_curves"] == 1
+    # a list of methods narrows it; a dataset's recipe can be given for a method
+    cfg = write_config(workflow, "only.yaml", lambda c: c["benchmark"].update(
+        methods=["gaitgraph1"], per_method={"gaitgraph1": {"recipes": {"oumvlp-pose": "gaitgraph1/gait3d"}}}))
+    r = snakemake(workflow, "-n", "results/benchmark.md", "--configfile", cfg)
+    assert planned(r.stdout, "train_model") == {("gaitgraph1", "casia-b"), ("gaitgraph1", "oumvlp-pose"),
+                                                ("gaitgraph1", "gait3d"), ("gaitgraph1", "grew")}
+
+
+FAKE_METHOD = """
+import dataclasses, sys, types
+from gaitgraph import methods
+
+_fake = types.ModuleType("fake_method")
+_fake.SPEC = dataclasses.replace(methods.get_method("gaitgraph1"), name="fakenet", title="FakeNet",
+                                 recipes={"gait3d": "gaitgraph1/gait3d"})
+sys.modules["fake_method"] = _fake
+methods._MODULES["fakenet"] = "fake_method"
+
+
+include: "Snakefile"
+"""
+
+
+def test_a_newly_trainable_method_joins_the_benchmark_without_workflow_changes(workflow):
+    """A method registered as trainable with a recipe (as GaitTR, GPGait, GaitMixer will be) is planned."""
+    (workflow / "Snakefile.fake").write_text(FAKE_METHOD)
+    r = snakemake(workflow, "-n", "--snakefile", str(workflow / "Snakefile.fake"), "results/benchmark.md")
+    trains = planned(r.stdout, "train_model")
+    assert ("fakenet", "gait3d") in trains and not any(m == "fakenet" and ds != "gait3d" for m, ds in trains)
+    assert "results/evaluate/gait3d/hrnet/fakenet/seed0/metrics.json" in r.stdout
+
+
+@pytest.mark.parametrize("edit, reason", [
+    (lambda b: b.update(methods=["gaitnet"]), "benchmark.methods.0: unknown method 'gaitnet'"),
+    (lambda b: b.update(per_method={"gaitgraph1": {"recipes": {"casia-b": "gaitgraph2/casia-b"}}}),
+     "benchmark.per_method.gaitgraph1.recipes.casia-b: gaitgraph2/casia-b trains gaitgraph2; this entry is gaitgraph1's"),
+    (lambda b: b.update(per_method={"gaitgraph1": {"datasets": {"casia": {"max_epochs": 1}}}}),
+     "benchmark.per_method.gaitgraph1.datasets.casia: dataset 'casia' is not configured"),
+])  # fmt: skip
+def test_bad_benchmark_settings_name_the_key(workflow, edit, reason):
+    cfg = write_config(workflow, "bench.yaml", lambda c: edit(c["benchmark"]))
+    r = snakemake(workflow, "-n", "--configfile", cfg, check=False)
+    assert r.returncode != 0 and reason in r.stdout + r.stderr, r.stdout + r.stderr
+
+
+def test_paper_config_restates_every_key_of_the_embedded_default():
+    """A --configfile is merged key by key over config/config.yaml: a key paper.yaml leaves out keeps the
+    embedded default's tiny value (null restates it as "the recipe's")."""
+
+    def leaves(d, prefix=()):
+        for k, v in d.items():
+            yield from leaves(v, prefix + (k,)) if isinstance(v, dict) and v else [prefix + (k,)]
+
+    def stated(d, path):
+        for k in path:
+            if not isinstance(d, dict) or k not in d:
+                return False
+            d = d[k]
+        return True
+
+    default = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())
+    paper = yaml.safe_load((ROOT / "config" / "paper.yaml").read_text())
+    assert [p for p in leaves(default) if not stated(paper, p)] == []
 
 
 # --- download rule ----------------------------------------------------------------------------
@@ -348,18 +479,34 @@ def test_full_run_writes_tables_and_figures(finished_run):
     for name in ("tables.tex", "metrics.json", "figures/rank1_by_view.png", "figures/rank1_by_view.pdf",
                  "figures/training_curves.png", "figures/comparison.png"):  # fmt: skip
         assert (workdir / "results" / name).stat().st_size > 0, name
-    for ds, kp in RUNS:
+    for ds, kp in VIEW_RUNS:
         assert (workdir / f"results/figures/view_heatmaps/{ds}/{kp}.png").stat().st_size > 0
+    assert not (workdir / "results/figures/view_heatmaps/gait3d").exists()  # no views: no heat map
     summary_rows = json.loads((workdir / "results" / "metrics.json").read_text())["rows"]
-    ours = {(r["dataset"], r["keypoints"], r["condition"]) for r in summary_rows if r["experiment"] == "gaitgraph2"}
-    expected = {("casia-b", "hrnet", c) for c in ("NM#5-6", "BG#1-2", "CL#1-2")}
-    expected |= {("oumvlp-pose", kp, "NM") for kp in ("openpose", "alphapose")}
-    assert expected <= ours
+    ours = {(r["dataset"], r["keypoints"], r["convention"], r["condition"]) for r in summary_rows
+            if r["experiment"] == "gaitgraph2"}
+    expected = {("casia-b", "hrnet", "exclude_identical", c) for c in ("NM#5-6", "BG#1-2", "CL#1-2")}
+    expected |= {("oumvlp-pose", kp, "gaitgraph2", "NM") for kp in ("openpose", "alphapose")}
+    expected |= {("gait3d", "hrnet", "official", m) for m in ("rank1", "rank5", "rank10", "mAP", "mINP")}
+    expected |= {("grew", "hrnet", "local_heldout", m) for m in ("rank1", "rank20", "mAP")}
+    assert expected <= ours, expected - ours
+    assert "NOT the official GREW number" in tables
     for ds, kp in RUNS:
         assert re.search(rf"{re.escape(ds)}.*{kp}|{kp}.*{re.escape(ds)}", tables, re.I | re.S), (ds, kp)
     for condition in ("NM#5-6", "BG#1-2", "CL#1-2"):
         assert condition in tables
     # the 10-minute budget is a speed target: benchmarks/bench_pipeline.py measures it (no timed tests)
+
+
+@pytest.mark.slow
+def test_grew_submission_file_ranks_gallery_subjects_for_every_withheld_probe(finished_run):
+    workdir = finished_run[0]
+    sub = pd.read_csv(workdir / "results/submission/grew/hrnet/gaitgraph2/seed0.csv", dtype=str)
+    assert list(sub.columns) == ["videoId", *(f"rank{k}" for k in range(1, 21))]
+    probes = [p.name for p in (workdir / "resources/synthetic/grew/test/probe").iterdir() if p.is_dir()]
+    assert sorted(sub["videoId"]) == sorted(probes)
+    gallery = {int(p.name) for p in (workdir / "resources/synthetic/grew/test/gallery").iterdir() if p.is_dir()}
+    assert set(sub.drop(columns="videoId").astype(int).to_numpy().ravel()) <= gallery
 
 
 @pytest.mark.slow
@@ -414,7 +561,33 @@ def test_report(finished_run):
     workdir, _, _ = finished_run
     snakemake(workdir, "--report", "results/report.html")
     html = (workdir / "results" / "report.html").read_text(errors="replace")
-    assert "tables.md" in html and "rank1_by_view.png" in html
+    assert "tables.md" in html and "rank1_by_view.png" in html and "seed0.csv" in html
+
+
+@pytest.mark.slow
+def test_benchmark_on_top_of_the_default_run(finished_run, tmp_path):
+    """results/benchmark.md reuses the default target's GaitGraph2 runs, trains the other trainable methods,
+    and every method is in the table and in the report."""
+    workdir = tmp_path / "wf"
+    shutil.copytree(finished_run[0], workdir, symlinks=True)
+    start = time.monotonic()
+    r = snakemake(workdir, "--cores", "2", "--show-failed-logs", "benchmark")
+    print(f"\nbenchmark on top of the embedded default, --cores 2: {time.monotonic() - start:.0f} s")
+    assert not re.search(r"train_model.*gaitgraph2|gaitgraph2/seed0/model\.ckpt", r.stdout + r.stderr)
+    md = (workdir / "results" / "benchmark.md").read_text()
+    summary = json.loads((workdir / "results" / "benchmark.json").read_text())
+    titles = {m.name: m.title for m in trainable_methods()}
+    expected = {(titles[m], ds) for m, ds in expected_benchmark_runs()}
+    assert {(c["method"], c["dataset"]) for c in summary["ours"] if c["mean"] is not None} == expected
+    for m in trainable_methods():
+        assert f"| {m.title} " in md and m.name in md
+    assert "SYNTHETIC DATA" in md and (workdir / "results/figures/benchmark.png").stat().st_size > 0
+    for m, ds in expected_benchmark_runs():
+        if ds == "grew":
+            assert (workdir / f"results/submission/grew/hrnet/{m}/seed0.csv").stat().st_size > 0
+    snakemake(workdir, "--report", "results/report.html", "benchmark")
+    html = (workdir / "results" / "report.html").read_text(errors="replace")
+    assert "benchmark.md" in html and all(m.name in html for m in trainable_methods())
 
 
 @pytest.mark.slow

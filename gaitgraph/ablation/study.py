@@ -152,12 +152,13 @@ def training_recipes(training: str, base_recipe: str) -> list[str]:
 
 def training_settings(train: dict, overrides: dict | None, training: str) -> dict:
     """A dataset's workflow ``train`` settings (``gaitgraph.training.runs.FIT_ARGUMENTS``; the recipe left
-    out), then the study's ``overrides``; no backbone where an overlay sets one (the ST-GCN row)."""
+    out), then the study's ``overrides``; no backbone where an overlay sets one (the ST-GCN row); a
+    ``None`` setting is the recipe's value (dropped)."""
     settings = {k: v for k, v in train.items() if k != "recipe"}
     settings.update(overrides or {})
     if overlay_sets([recipe_path(r) for r in TRAININGS[training].overlays], "model", "backend_name"):
         settings.pop("backbone", None)
-    return settings
+    return {k: v for k, v in settings.items() if v is not None}
 
 
 def evaluation_flags(row: Row) -> list[str]:

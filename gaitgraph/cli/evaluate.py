@@ -15,6 +15,42 @@ from pathlib import Path
 from gaitgraph.cli.boundary import fail, guarded
 
 
+TTA = {"on": True, "off": False, "auto": None}  # --tta -> evaluate_checkpoint(tta=...)
+
+
+def add_checkpoint_options(p: argparse.ArgumentParser, data_help: str) -> None:
+    """The options of commands that embed a converted dataset with a checkpoint (evaluate, submit)."""
+    p.add_argument("--checkpoint", required=True, help="model checkpoint (ours, or a method's original format)")
+    p.add_argument("--checkpoint-method", default=None, metavar="NAME",
+                   help="the checkpoint's method (gaitgraph2, gaitgraph1, gaittr, gaitmixer, gpgait; default: recognised "
+                   "from the file)")
+    p.add_argument("--data", required=True, help=data_help)
+    p.add_argument("--tta", choices=tuple(TTA), default="on",
+                   help="test-time augmentation of methods that can switch it (GaitGraph): on (the default; GaitGraph2's "
+                   "3-way concat), off (plain embeddings), auto (the method's own: GaitGraph2 on, GaitGraph v1 off); "
+                   "other methods always run their fixed protocol")
+    p.add_argument("--no-tta", dest="tta", action="store_const", const="off", help="the same as --tta off")
+    p.add_argument("--batch-size", type=int, default=None,
+                   help="sequences per forward pass (default: the method's, GaitGraph 256, GaitTR 1)")
+    p.add_argument("--device", default="auto", help="torch device: auto (cuda if a GPU is visible, else cpu; the "
+                   "default), cpu, cuda, cuda:1, ...")
+
+
+def checked_options(prog: str, parser: argparse.ArgumentParser, args) -> int | None:
+    """Check ``--batch-size`` and resolve ``--device`` in place; the exit status when the device is unavailable."""
+    if args.batch_size is not None and args.batch_size < 1:
+        parser.error(f"--batch-size must be positive, got {args.batch_size}")
+    from gaitgraph.devices import DeviceUnavailable, resolve_device
+
+    try:
+        args.device = resolve_device(args.device)
+    except DeviceUnavailable as e:
+        return fail(prog, str(e))
+    except ValueError as e:
+        parser.error(str(e))
+    return None
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="gaitgraph evaluate",
@@ -23,19 +59,10 @@ def build_parser() -> argparse.ArgumentParser:
         "conventions; OUMVLP-Pose: the GaitGraph2 and OpenGait ones; Gait3D, GREW: retrieval metrics); see "
         "docs/evaluation.md.",
     )
-    p.add_argument("--checkpoint", required=True, help="model checkpoint (ours, or a method's original format)")
-    p.add_argument("--checkpoint-method", default=None, metavar="NAME",
-                   help="the checkpoint's method (gaitgraph2, gaitgraph1, gaittr, gaitmixer, gpgait; default: recognised "
-                   "from the file)")
-    p.add_argument("--data", required=True, help="converted (normalized) dataset directory")
+    add_checkpoint_options(p, "converted (normalized) dataset directory")
     p.add_argument("--output", required=True, help="metrics.json to write (.md and .tex tables go beside it)")
-    p.add_argument("--no-tta", dest="tta", action="store_false",
-                   help="GaitGraph: plain embeddings instead of the 3-way TTA concat (other methods: their fixed protocol)")
-    p.add_argument("--batch-size", type=int, default=None,
-                   help="sequences per forward pass (default: the method's, GaitGraph 256, GaitTR 1)")
-    p.add_argument("--device", default="auto", help="torch device: auto (cuda if a GPU is visible, else cpu; the "
-                   "default), cpu, cuda, cuda:1, ...")
-    p.add_argument("--split", default="test", help="split of the dataset to evaluate (default test)")
+    p.add_argument("--split", default="test", help="split of the dataset to evaluate (default test; GREW's local "
+                   "protocol: heldout)")
     p.add_argument("--method", default=None, help="method label recorded in metrics.json (default: the method's title)")
     p.add_argument("--experiment", default=None, help="experiment name recorded in metrics.json (default: the method's name)")
     p.add_argument("--seed", type=int, default=None, help="training seed recorded in metrics.json")
@@ -58,16 +85,9 @@ def main(argv: list[str] | None = None) -> int:
 def _main(argv: list[str] | None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    if args.batch_size is not None and args.batch_size < 1:
-        parser.error(f"--batch-size must be positive, got {args.batch_size}")
-    from gaitgraph.devices import DeviceUnavailable, resolve_device
-
-    try:
-        args.device = resolve_device(args.device)
-    except DeviceUnavailable as e:
-        return fail("gaitgraph evaluate", str(e))
-    except ValueError as e:
-        parser.error(str(e))
+    status = checked_options("gaitgraph evaluate", parser, args)
+    if status is not None:
+        return status
 
     from gaitgraph.evaluation.evaluate_checkpoint import evaluate_checkpoint
     from gaitgraph.evaluation.report import metrics_markdown
@@ -77,7 +97,7 @@ def _main(argv: list[str] | None) -> int:
         check_file_output(out, inputs=[args.checkpoint, args.data], what="--output")
     try:
         metrics = evaluate_checkpoint(
-            args.checkpoint, args.data, args.output, tta=args.tta, batch_size=args.batch_size, device=args.device,
+            args.checkpoint, args.data, args.output, tta=TTA[args.tta], batch_size=args.batch_size, device=args.device,
             split=args.split, method=args.method, experiment=args.experiment, seed=args.seed,
             progress=not args.quiet, test_set=args.test_set, checkpoint_method=args.checkpoint_method,
             metric=None if args.metric == "auto" else args.metric,

@@ -1,4 +1,4 @@
-"""``gaitgraph``: LightningCLI for ``fit | validate | test | predict``, plus ``evaluate``, ``match`` and ``env``.
+"""``gaitgraph``: LightningCLI for ``fit | validate | test | predict``, plus ``evaluate``, ``submit``, ``match`` and ``env``.
 
     gaitgraph fit --recipe gaitgraph2/casia-b --data.data_path DATA --trainer.default_root_dir RUN
     gaitgraph test --recipe gaitgraph2/casia-b --data.data_path DATA --ckpt_path RUN/checkpoints/last.ckpt \
@@ -47,7 +47,8 @@ from gaitgraph.methods import DEFAULT, get_method, list_methods
 from gaitgraph.training.datamodule import open_dataset
 
 SEED = 5318008  # the original's seed_everything_default
-OTHER_COMMANDS = {"evaluate": "gaitgraph.cli.evaluate", "match": "gaitgraph.cli.match", "env": "gaitgraph.cli.env"}
+OTHER_COMMANDS = {"evaluate": "gaitgraph.cli.evaluate", "submit": "gaitgraph.cli.submit", "match": "gaitgraph.cli.match",
+                  "env": "gaitgraph.cli.env"}
 
 
 def _next_version(log_root: Path) -> int:

@@ -181,6 +181,28 @@ class DatasetSpec:
         return names[:1] if self.by_condition else names
 
     @property
+    def scored_conventions(self) -> tuple[ViewMatrix | Retrieval, ...]:
+        """The conventions this pipeline scores (all but GREW's official one, whose probe identities are withheld)."""
+        return tuple(c for c in self.conventions if not isinstance(c, Retrieval) or c.scored)
+
+    @property
+    def main_convention(self) -> str | None:
+        """The convention a one-number summary (the benchmark table) reports: the first scored one."""
+        return self.scored_conventions[0].name if self.scored_conventions else None
+
+    @property
+    def scored_split(self) -> str:
+        """The split the first scored convention evaluates (``gaitgraph evaluate --split``): ``test``, or
+        ``heldout`` where the test probes' identities are withheld (GREW's local protocol)."""
+        first = self.scored_conventions[0] if self.scored_conventions else None
+        return getattr(first, "split", None) or "test"
+
+    @property
+    def withheld_probes(self) -> bool:
+        """The official test's probe identities are withheld: a submission file gives its number (GREW)."""
+        return any(isinstance(c, Retrieval) and not c.scored for c in self.conventions)
+
+    @property
     def condition_names(self) -> tuple[str, ...]:
         """The reported conditions of the first (paper's) view-matrix convention, in order; () otherwise."""
         first = self.conventions[0] if self.conventions else None

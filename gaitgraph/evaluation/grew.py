@@ -11,6 +11,8 @@ with two gallery sequences may appear twice, as in OpenGait's file. ``distinct=T
 distinct subjects instead (each ranked by its nearest sequence), which can only raise rank-5/10/20.
 Distances as in :mod:`gaitgraph.evaluation.retrieval` (``cos`` for GaitGraph2, as its OpenGait
 config). The file is written atomically; the user uploads it to the GREW benchmark.
+:func:`checkpoint_submission` (``gaitgraph submit``) writes it for a checkpoint of any registered
+method on a converted GREW dataset, embedding every test sequence with the method's own test pipeline.
 
 :func:`score_submission` computes rank-K accuracy (the true subject among the first K entries) of
 a submission against known probe subjects; the real probes' subjects are withheld, so this serves
@@ -64,10 +66,42 @@ def submission_rows(embeddings, sequences: pd.DataFrame, *, metric: str = "cos",
 def write_submission(path: str | os.PathLike, embeddings, sequences: pd.DataFrame, *, metric: str = "cos",
                      distinct: bool = False) -> Path:
     """Write the submission CSV (``HEADER``, ``\\n`` line ends) atomically; returns its path."""
-    rows = submission_rows(embeddings, sequences, metric=metric, distinct=distinct)
+    return _write_rows(path, submission_rows(embeddings, sequences, metric=metric, distinct=distinct))
+
+
+def _write_rows(path: str | os.PathLike, rows: pd.DataFrame) -> Path:
     buf = io.StringIO()
     rows.to_csv(buf, index=False, lineterminator="\n")
     return write_text(path, buf.getvalue())
+
+
+def checkpoint_submission(checkpoint: str | os.PathLike, data_dir: str | os.PathLike, path: str | os.PathLike, *,
+                          tta: bool | None = None, batch_size: int | None = None, device=None,
+                          checkpoint_method: str | None = None, metric: str | None = None, distinct: bool = False,
+                          progress: bool = True) -> pd.DataFrame:
+    """Write the submission file of ``checkpoint`` on the converted dataset ``data_dir`` (a dataset whose
+    test probes' identities are withheld: GREW) and return its rows. Every test sequence is embedded
+    (``gaitgraph.evaluation.evaluate_checkpoint.embed_split``, test set ``all``): the server scores every
+    probe. ``tta``: the method's switchable test-time augmentation (None: its own default); ``metric``: the
+    distance (None: the method's own, ``MethodSpec.metric``)."""
+    from gaitgraph.data.format import load_dataset
+    from gaitgraph.datasets import get_dataset, list_datasets
+    from gaitgraph.evaluation.evaluate_checkpoint import EvaluationError, embed_split
+
+    dataset = load_dataset(data_dir).meta.get("dataset")  # before the embedding work
+    if dataset not in list_datasets() or not get_dataset(dataset).withheld_probes:
+        raise EvaluationError(f"{data_dir}: {dataset} has no withheld probe set; a submission file is GREW's "
+                              "official test (score other datasets with `gaitgraph evaluate`)")
+    part = embed_split(checkpoint, data_dir, split="test", tta=tta, batch_size=batch_size, device=device,
+                       progress=progress, test_set="all", checkpoint_method=checkpoint_method)
+    dropped = part.test_set.get("num_dropped_by_method", 0)
+    if dropped:
+        raise EvaluationError(f"{checkpoint}: {part.embedder.method.title}'s test protocol drops {dropped} test "
+                              "sequence(s) (too short), but the submission needs every probe")
+    rows = submission_rows(part.embeddings, part.table, metric=metric or part.embedder.method.metric,
+                           distinct=distinct)
+    _write_rows(path, rows)
+    return rows
 
 
 def read_submission(path: str | os.PathLike) -> pd.DataFrame:

@@ -68,6 +68,6 @@ SPEC = MethodSpec(
     checkpoints="gaitgraph.methods.gaitgraph1",
     module="gaitgraph.training.gaitgraph1.GaitGraph1",
     datamodule="gaitgraph.training.two_view_datamodule.TwoViewDataModule",
-    recipes={"casia-b": "gaitgraph1/casia-b"},
+    recipes={"casia-b": "gaitgraph1/casia-b", "gait3d": "gaitgraph1/gait3d", "grew": "gaitgraph1/grew"},
     test_set="gaitgraph1",
 )

@@ -55,5 +55,6 @@ SPEC = MethodSpec(
     checkpoints="gaitgraph.methods.gaitgraph2",
     module="gaitgraph.training.gaitgraph2.GaitGraph2",
     datamodule="gaitgraph.training.datamodule.PoseDataModule",
-    recipes={"casia-b": "gaitgraph2/casia-b", "oumvlp-pose": "gaitgraph2/oumvlp-pose"},
+    recipes={"casia-b": "gaitgraph2/casia-b", "oumvlp-pose": "gaitgraph2/oumvlp-pose", "gait3d": "gaitgraph2/gait3d",
+             "grew": "gaitgraph2/grew"},
 )

@@ -60,17 +60,18 @@ def load_runs(metrics_files) -> list[dict]:
     return runs
 
 
-def _r(x):
+def rounded(x):
+    """A value as stored in the summaries: 4 decimals, None kept."""
     return None if x is None else round(float(x), 4)
 
 
-def _variant(m: dict) -> tuple[str, bool]:
+def run_variant(m: dict) -> tuple[str, bool]:
     """(test-set label, joints filled before training): runs that differ here are separate rows."""
     return test_set_label(m.get("test_set")), bool((m.get("normalization") or {}).get("fill_missing_joints"))
 
 
 def _group_key(m: dict) -> tuple:
-    return (m["method"], m["experiment"], m["dataset"], m["keypoints"], *_variant(m))
+    return (m["method"], m["experiment"], m["dataset"], m["keypoints"], *run_variant(m))
 
 
 def _sort_seed(m: dict):
@@ -119,14 +120,14 @@ def summarize(runs: list[dict]) -> list[dict]:
                 per_view = {}
                 for v in views:
                     vm, vs, _ = mean_std([b.get("per_probe_view", {}).get(v) if b else None for b in blocks])
-                    per_view[v] = [_r(vm), _r(vs)]
+                    per_view[v] = [rounded(vm), rounded(vs)]
                 rows.append(dict(base, condition=cond, n_runs=n, seeds=[m["seed"] for m in present],
-                                 mean=_r(mu), std=_r(sd), per_view=per_view, values=[_r(x) for x in vals]))
+                                 mean=rounded(mu), std=rounded(sd), per_view=per_view, values=[rounded(x) for x in vals]))
             if len(conds) > 1 and present[0]["conventions"][conv].get("kind") != "retrieval":
                 vals = [m["conventions"][conv].get("mean") for m in present]
                 mu, sd, n = mean_std(vals)
                 rows.append(dict(base, condition="mean", n_runs=n, seeds=[m["seed"] for m in present],
-                                 mean=_r(mu), std=_r(sd), per_view={}, values=[_r(x) for x in vals]))
+                                 mean=rounded(mu), std=rounded(sd), per_view={}, values=[rounded(x) for x in vals]))
     return rows
 
 
@@ -140,7 +141,7 @@ def pm(mean, std, n: int | None = None, digits: int = 1) -> str:
     return f"{mean:.{digits}f} ± " + (DASH if std is None else f"{std:.{digits}f}")
 
 
-def _pub(x, p: Published, cond: str | None = None) -> str:
+def published_cell(x, p: Published, cond: str | None = None) -> str:
     if x is None:
         return DASH
     s = f"{x:.2f}".rstrip("0").rstrip(".") if round(x, 1) != x else f"{x:.1f}"
@@ -151,7 +152,7 @@ def _pub(x, p: Published, cond: str | None = None) -> str:
     return s
 
 
-class _Sources:
+class Sources:
     """Numbered references: the same source string gets the same number."""
 
     def __init__(self):
@@ -206,7 +207,7 @@ def _heading(rows, spec: DatasetSpec, keypoints: str) -> str:
     return f"## {_title(spec, keypoints)}" + (" (SYNTHETIC data)" if synthetic else "")
 
 
-def _by_condition_section(rows, spec: DatasetSpec, keypoints, groups, sources: _Sources, latex: list[str]) -> list[str]:
+def _by_condition_section(rows, spec: DatasetSpec, keypoints, groups, sources: Sources, latex: list[str]) -> list[str]:
     """A dataset whose paper convention reports several probe conditions (CASIA-B): one column per condition,
     further conventions as tables of ours alone, per-view tables of ours and of published entries that have them."""
     dataset, paper, others = spec.name, spec.conventions[0], spec.conventions[1:]
@@ -223,13 +224,13 @@ def _by_condition_section(rows, spec: DatasetSpec, keypoints, groups, sources: _
     pubs = all_published(dataset=dataset, convention=paper.name)
     for p in pubs:
         body.append([p.method, KIND_LABEL[p.kind], p.keypoints, p.test_set, "",
-                     *[_pub(p.values.get(c), p, c) for c in conditions], _pub(p.mean, p), sources.ref(p.source)])
+                     *[published_cell(p.values.get(c), p, c) for c in conditions], published_cell(p.mean, p), sources.ref(p.source)])
     out += [markdown_table(header, body, "llllr" + "r" * (len(conditions) + 1) + "l"), ""]
     notes = [f"{p.method}: {p.note}" for p in pubs if p.note]
     if notes:
         out += ["Notes: " + "; ".join(notes) + ".", ""]
     out += _protocol_notes(pubs)
-    latex.append(_latex_block(header, body, f"{title}: rank-1 (%), {paper.label}; ours mean ± std over seeds",
+    latex.append(latex_block(header, body, f"{title}: rank-1 (%), {paper.label}; ours mean ± std over seeds",
                               f"tab:{dataset}-{keypoints}-summary"))
 
     for conv in others:  # ours under the other conventions: no published counterpart
@@ -259,7 +260,7 @@ def _by_condition_section(rows, spec: DatasetSpec, keypoints, groups, sources: _
         body = [[c, *[pm(*r["per_view"].get(v, [None, None])) if r else DASH for v in views], pm(r["mean"], r["std"]) if r else DASH]
                 for c, r in zip(conditions, cond_rows)]
         out += [markdown_table(header, body), ""]
-        latex.append(_latex_block(header, body, f"{title}: ours ({method} / {experiment}) per probe view, {paper.label}, "
+        latex.append(latex_block(header, body, f"{title}: ours ({method} / {experiment}) per probe view, {paper.label}, "
                                   f"test set {group[2]}, mean ± std over n = {n}",
                                   f"tab:{dataset}-{keypoints}-{experiment}-views-{groups.index(group)}"))
     for p in pubs:
@@ -268,14 +269,14 @@ def _by_condition_section(rows, spec: DatasetSpec, keypoints, groups, sources: _
         views = list(next(iter(p.per_view.values())))
         out += [f"### Per probe view — published: {p.method} {sources.ref(p.source)}, test set {p.test_set}", ""]
         header = ["probe set", *views, "mean"]
-        body = [[c, *[_pub(p.per_view[c].get(v), p) for v in views], _pub(p.values.get(c), p)] for c in p.per_view]
+        body = [[c, *[published_cell(p.per_view[c].get(v), p) for v in views], published_cell(p.values.get(c), p)] for c in p.per_view]
         out += [markdown_table(header, body), ""]
-        latex.append(_latex_block(header, body, f"{title}: published per probe view, {p.method}",
+        latex.append(latex_block(header, body, f"{title}: published per probe view, {p.method}",
                                   f"tab:{dataset}-published-views-{len(latex)}"))
     return out
 
 
-def _by_convention_section(rows, spec: DatasetSpec, keypoints, groups, sources: _Sources, latex: list[str]) -> list[str]:
+def _by_convention_section(rows, spec: DatasetSpec, keypoints, groups, sources: Sources, latex: list[str]) -> list[str]:
     """A dataset with one reported condition under several conventions (OUMVLP-Pose): one column per convention."""
     dataset, convs = spec.name, spec.conventions
     condition = convs[0].probes[0].label
@@ -294,7 +295,7 @@ def _by_convention_section(rows, spec: DatasetSpec, keypoints, groups, sources: 
                      group[2], _n_label(first), *[pm(f["mean"], f["std"]) if f else DASH for f in found], "this pipeline"])
     pubs = all_published(dataset=dataset, keypoints=keypoints)
     for p in pubs:
-        cell = _pub(p.values.get(condition), p)
+        cell = published_cell(p.values.get(condition), p)
         body.append([p.method, KIND_LABEL[p.kind], p.layout, p.test_set, "",
                      *[cell if p.convention == c.name else DASH for c in convs], sources.ref(p.source)])
     out += [markdown_table(header, body, "lllll" + "r" * len(convs) + "l"), ""]
@@ -302,7 +303,7 @@ def _by_convention_section(rows, spec: DatasetSpec, keypoints, groups, sources: 
     if notes:
         out += ["Notes: " + "; ".join(notes) + ".", ""]
     out += _protocol_notes(pubs)
-    latex.append(_latex_block(header, body, f"{title}: rank-1 (%) under both conventions; ours mean ± std over seeds",
+    latex.append(latex_block(header, body, f"{title}: rank-1 (%) under both conventions; ours mean ± std over seeds",
                               f"tab:{dataset}-{keypoints}-summary"))
 
     for group in groups:
@@ -319,13 +320,13 @@ def _by_convention_section(rows, spec: DatasetSpec, keypoints, groups, sources: 
         header = ["convention", *views, "mean"]
         body = [[c, *[pm(*r["per_view"].get(v, [None, None])) for v in views], pm(r["mean"], r["std"])] for c, r in conv_rows]
         out += [markdown_table(header, body), ""]
-        latex.append(_latex_block(header, body, f"{title}: ours ({method} / {experiment}) per probe view, test set "
+        latex.append(latex_block(header, body, f"{title}: ours ({method} / {experiment}) per probe view, test set "
                                   f"{group[2]}, mean ± std over n = {n}",
                                   f"tab:{dataset}-{keypoints}-{experiment}-views-{groups.index(group)}"))
     return out
 
 
-def _retrieval_section(rows, spec: DatasetSpec, keypoints, groups, sources: _Sources, latex: list[str]) -> list[str]:
+def _retrieval_section(rows, spec: DatasetSpec, keypoints, groups, sources: Sources, latex: list[str]) -> list[str]:
     """A retrieval dataset (Gait3D, GREW): per convention, ours with every metric beside published rank-1 numbers."""
     dataset, title = spec.name, _title(spec, keypoints)
     out = [_heading(rows, spec, keypoints), ""]
@@ -342,7 +343,7 @@ def _retrieval_section(rows, spec: DatasetSpec, keypoints, groups, sources: _Sou
                              *[pm(c["mean"], c["std"]) if c else DASH for c in cells], "this pipeline"])
         for p in pubs:
             body.append([p.method, KIND_LABEL[p.kind], p.keypoints, p.test_set, "",
-                         *[_pub(p.values.get(m), p, m) if m in p.values else DASH for m in metrics], sources.ref(p.source)])
+                         *[published_cell(p.values.get(m), p, m) if m in p.values else DASH for m in metrics], sources.ref(p.source)])
         if not body:
             continue
         header = ["result", "kind", "keypoints", "test set", "n", *metrics, "source"]
@@ -353,12 +354,12 @@ def _retrieval_section(rows, spec: DatasetSpec, keypoints, groups, sources: _Sou
             out += ["Notes: " + "; ".join(notes) + ".", ""]
         if pubs:
             out += _protocol_notes(pubs)
-        latex.append(_latex_block(header, body, f"{title}, {conv.label}: rank-k, mAP, mINP (%); ours mean ± std over seeds",
+        latex.append(latex_block(header, body, f"{title}, {conv.label}: rank-k, mAP, mINP (%); ours mean ± std over seeds",
                                   f"tab:{dataset}-{keypoints}-{conv.name}"))
     return out
 
 
-def _section(rows, dataset: str, keypoints: str, groups, sources: _Sources, latex: list[str]) -> list[str]:
+def _section(rows, dataset: str, keypoints: str, groups, sources: Sources, latex: list[str]) -> list[str]:
     """The section of one (dataset, keypoints), shaped by the dataset's protocol (its first convention)."""
     try:
         spec = get_dataset(dataset)
@@ -382,7 +383,7 @@ NUMERIC_COLUMNS |= {f"rank{k}" for name in list_datasets() for c in get_dataset(
                     for k in getattr(c, "ranks", ())} | {"mAP", "mINP"}
 
 
-def _latex_block(header, body, caption, label) -> str:
+def latex_block(header, body, caption, label) -> str:
     numeric = {"mean", *NUMERIC_COLUMNS}
     align = "l" + "".join("r" if str(h).isdigit() or h in numeric else "l" for h in header[1:])
 
@@ -401,7 +402,7 @@ def build_paper_tables(metrics_files, out_md, out_tex, out_json, *, title: str |
     runs = load_runs(metrics_files)
     rows = summarize(runs)
     synthetic = any(bool(m.get("synthetic")) for m in runs)
-    sources = _Sources()
+    sources = Sources()
     latex: list[str] = []
 
     md = [f"# {title or 'Rank-1 accuracy (%): our runs beside the published numbers'}", ""]
@@ -417,14 +418,14 @@ def build_paper_tables(metrics_files, out_md, out_tex, out_json, *, title: str |
     order = list_datasets()
     sections.sort(key=lambda s: (order.index(s[0]) if s[0] in order else len(order), s[1]))
     for dataset, keypoints in sections:
-        groups = list(dict.fromkeys((m["method"], m["experiment"], *_variant(m)) for m in runs
+        groups = list(dict.fromkeys((m["method"], m["experiment"], *run_variant(m)) for m in runs
                                     if m["dataset"] == dataset and m["keypoints"] == keypoints))
         md += _section(rows, dataset, keypoints, groups, sources, latex)
 
     md += ["## Sources", ""] + [f"{i}. {s}" for i, s in enumerate(sources.items, 1)] + [""]
     md += ["## Runs", ""]
-    run_rows = [[m["dataset"], m["keypoints"], _ours_label(m["method"], m["experiment"], _variant(m)[1]), str(m["seed"]),
-                 "yes" if m.get("synthetic") else "no", "on" if m.get("tta") else "off", _variant(m)[0],
+    run_rows = [[m["dataset"], m["keypoints"], _ours_label(m["method"], m["experiment"], run_variant(m)[1]), str(m["seed"]),
+                 "yes" if m.get("synthetic") else "no", "on" if m.get("tta") else "off", run_variant(m)[0],
                  str(m.get("config_hash") or "")[:12], f"`{m['_file']}`"] for m in sorted(runs, key=_run_order)]
     md += [markdown_table(["dataset", "keypoints", "method / experiment", "seed", "synthetic", "TTA", "test set", "config",
                            "metrics file"], run_rows, "lllllllll"), ""]

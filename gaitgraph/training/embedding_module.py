@@ -213,7 +213,7 @@ class EmbeddingModule(pl.LightningModule):
         dm = self.trainer.datamodule
         table = dm.sequences.iloc[rows].reset_index(drop=True)
         chosen = dm.test_selection() if hasattr(dm, "test_selection") else selection("all", None)
-        result, test_set, kept = score_embeddings(emb, table, dm.dataset_name, chosen,
+        result, test_set, num_scored = score_embeddings(emb, table, dm.dataset_name, chosen,
                                                   getattr(dm, "num_test_total", len(table)), self.metric)
         for name, conv in result["conventions"].items():
             for cond, block in conv["conditions"].items():
@@ -223,7 +223,7 @@ class EmbeddingModule(pl.LightningModule):
         if first["mean"] is not None:
             self.log("test_rank1", float(first["mean"]), rank_zero_only=False)
         if self.hparams.metrics_path and self.trainer.is_global_zero:
-            self._write_metrics(emb, int(kept.sum()), result, test_set, dm)
+            self._write_metrics(emb, num_scored, result, test_set, dm)
 
     def _write_metrics(self, emb: np.ndarray, num_sequences: int, result: dict, test_set: dict, dm) -> None:
         from gaitgraph.evaluation.metrics_file import metrics_record, write_metrics
