@@ -36,6 +36,10 @@ FIT_ARGUMENTS = {
     "loss_temperature": "model.loss_temperature",
     "validation": "data.validation",  # test-set: the original's validation (and selection) on the test split
     "min_length": "data.min_length",  # 1: train on every sequence, as the original
+    "max_steps": "trainer.max_steps",  # the peers' recipes count optimizer steps
+    "batches_per_epoch": "data.batches_per_epoch",  # P x K data modules (GaitTR, GPGait, GaitMixer)
+    "identities": "data.identities",
+    "per_identity": "data.per_identity",
 }
 STAMP = "pipeline-run.json"
 
