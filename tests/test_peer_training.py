@@ -121,6 +121,14 @@ def test_our_checkpoints_load_in_the_test_side(name):
     np.testing.assert_allclose(ours, loaded, rtol=1e-5, atol=1e-6)
     if name == "gpgait":
         assert loaded.shape == (2, 16, 19)  # (N, C, P): the BNNeck part features
+    # a checkpoint file gives tuples back as lists (GaitMixer's temporal_channels): the architecture check must
+    # accept them, and still refuse another architecture
+    as_saved = {k: list(v) if isinstance(v, tuple) else v for k, v in module.hparams.items()}
+    module.on_load_checkpoint({"hyper_parameters": as_saved})
+    key = module.arch_keys[0]
+    other = {**as_saved, key: [7] if isinstance(as_saved[key], list) else "other"}
+    with pytest.raises(ValueError, match=key):
+        module.on_load_checkpoint({"hyper_parameters": other})
 
 
 # ---- a short training beats the untrained network; gaitgraph test == gaitgraph evaluate --------------------------

@@ -261,13 +261,19 @@ class EmbeddingModule(pl.LightningModule):
     def on_load_checkpoint(self, checkpoint: dict) -> None:
         hp = checkpoint.get("hyper_parameters") or {}
         for key in (*self.arch_keys, "skeleton"):
-            if key in hp and hp[key] != self.hparams[key]:
+            if key in hp and _plain(hp[key]) != _plain(self.hparams[key]):
                 raise ValueError(
                     f"checkpoint has {key}={hp[key]!r} but this model was built with {key}={self.hparams[key]!r}; "
                     "pass the run's saved config (config.yaml next to the logs) with --config, or set the flag"
                 )
         # what the test's metrics.json records: the configuration trained and the software that trained it
         self._loaded = {"hyper_parameters": dict(hp), "environment": checkpoint.get("environment")}
+
+
+def _plain(value):
+    """A hyper-parameter as compared across a checkpoint round trip: sequences as tuples (a saved tuple may
+    come back as a list, e.g. GaitMixer's ``temporal_channels``)."""
+    return tuple(_plain(v) for v in value) if isinstance(value, (list, tuple)) else value
 
 
 def protocol_rank1(emb: np.ndarray, table: pd.DataFrame, dataset: str, metric: str = "cos") -> float:
