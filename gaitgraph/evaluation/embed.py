@@ -43,17 +43,13 @@ class Embedder:
         """The model's test window (frames), where it has one (GaitGraph: 60 / 30)."""
         return getattr(getattr(self.model, "spec", None), "sequence_length", None)
 
-    @property
-    def has_tta(self) -> bool:
-        """Whether the method's test pipeline has a switchable test-time augmentation (GaitGraph's)."""
-        return "tta" in inspect.signature(self.method.test_side().embed).parameters
-
     def resolve_tta(self, tta: bool | None) -> bool | None:
         """The test-time augmentation an embedding with ``tta`` applies: ``tta`` itself, the method's default
         for None (GaitGraph2: on; GaitGraph v1: off), None where the method has no switch (a fixed protocol)."""
-        if not self.has_tta:
+        switch = inspect.signature(self.method.test_side().embed).parameters.get("tta")
+        if switch is None:
             return None
-        return bool(inspect.signature(self.method.test_side().embed).parameters["tta"].default) if tta is None else tta
+        return bool(switch.default) if tta is None else tta
 
     def embed(self, sequences: Sequence, *, tta: bool | None = None, batch_size: int | None = None, device=None,
               progress: bool = False) -> np.ndarray:
