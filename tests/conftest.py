@@ -69,11 +69,13 @@ def make_pose_dataset(
     conditions=(("nm", 6), ("bg", 2), ("cl", 2)),
     shape_std: float = 6.0,
     jitter_std: float = 0.5,
+    start_range: tuple[float, float] = (60, 260),
 ):
     """Write a converted dataset: subjects 1..num_subjects, the first num_train in the train split.
 
     ``shape_std``: spread of the subjects' body shapes (pixels); ``jitter_std``: per-frame keypoint noise (pixels).
-    Smaller shapes and more jitter make subjects harder to tell apart."""
+    Smaller shapes and more jitter make subjects harder to tell apart. ``start_range``: where each walk starts, x and
+    y (pixels); a narrow range puts every walk on one path across the frame, as CASIA-B's cameras see their walkers."""
     rng = np.random.default_rng(seed)
     skel = get_skeleton(skeleton)
     v = skel.num_joints
@@ -90,7 +92,7 @@ def make_pose_dataset(
                     t = int(rng.integers(length_range[0], length_range[1] + 1))
                     time = np.arange(t, dtype=np.float32)
                     phase = rng.uniform(0, 2 * np.pi)
-                    start = rng.uniform(60, 260, size=2).astype(np.float32)
+                    start = rng.uniform(*start_range, size=2).astype(np.float32)
                     speed = rng.uniform(1, 3)
                     walk = np.cumsum(rng.normal(0, 0.5, size=(t, 1, 2)), axis=0).astype(np.float32)
                     xy = np.broadcast_to(shape, (t, v, 2)).copy()
