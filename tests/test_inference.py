@@ -63,3 +63,38 @@ def test_single_branch_15_channel_checkpoints_get_concatenated_features():
     inp = model_input(spec, x)
     assert inp.shape == (2, 1, 15, 8, 17)
     torch.testing.assert_close(inp[:, 0, 5:10], model_input(ModelSpec("resgcn-n21-r8", "coco17"), x)[:, 1])
+
+
+def test_tta_auto_is_the_methods_default_and_recorded_as_applied(tiny_dataset, untrained_coco17_checkpoint, tmp_path):
+    """``gaitgraph evaluate --tta auto`` (tta=None) applies the method's default (GaitGraph2: on), embeds exactly
+    as ``--tta on`` and records ``tta: true``; ``--tta off`` records false; a method with a fixed protocol has
+    no switch (None) and refuses an explicit one."""
+    import json
+
+    from gaitgraph.cli.main import main as cli_main
+    from gaitgraph.evaluation.embed import Embedder, load_embedder
+    from gaitgraph.evaluation.evaluate_checkpoint import embed_split
+
+    common = ["evaluate", "--checkpoint", str(untrained_coco17_checkpoint), "--data", str(tiny_dataset), "--quiet"]
+    records = {}
+    for choice in ("auto", "on", "off"):
+        out = tmp_path / f"{choice}.json"
+        assert cli_main([*common, "--tta", choice, "--output", str(out)]) == 0
+        records[choice] = json.loads(out.read_text())
+    assert (records["auto"]["tta"], records["on"]["tta"], records["off"]["tta"]) == (True, True, False)
+    assert records["auto"]["conventions"] == records["on"]["conventions"]
+
+    auto, on, off = (embed_split(untrained_coco17_checkpoint, tiny_dataset, tta=t, progress=False)
+                     for t in (None, True, False))
+    assert (auto.tta, on.tta, off.tta) == (True, True, False)
+    np.testing.assert_array_equal(auto.embeddings, on.embeddings)
+    assert auto.embeddings.shape != off.embeddings.shape  # TTA concatenates the flipped/reversed embeddings
+
+    embedder = load_embedder(untrained_coco17_checkpoint)
+    assert (embedder.resolve_tta(None), embedder.resolve_tta(False)) == (True, False)
+    from gaitgraph.methods import get_method
+
+    fixed = Embedder(method=get_method("gaittr"), model=None, ckpt=None, source="(none)")
+    assert fixed.resolve_tta(None) is None and fixed.resolve_tta(True) is None
+    with pytest.raises(ValueError, match="no switchable test-time augmentation"):
+        fixed.embed(sequences([30]), tta=True)

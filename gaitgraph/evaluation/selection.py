@@ -18,7 +18,8 @@ import numpy as np
 SELECTIONS = ("all", "gaitgraph1")
 CHOICES = ("auto", *SELECTIONS)
 DESCRIPTIONS = {
-    "all": "every test sequence (GaitGraph2's protocol: short sequences reflection-padded)",
+    "all": "every test sequence (GaitGraph2's protocol); the method's test side handles the short ones "
+           "(GaitGraph2 reflection-pads them, GaitMixer drops T <= 60: num_dropped_by_method)",
     "gaitgraph1": "GaitGraph v1's protocol: sequences with at most sequence_length frames left out of gallery "
                   "and probes (src/datasets/gait.py, src/evaluate.py)",
 }

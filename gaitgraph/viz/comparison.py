@@ -140,7 +140,7 @@ def plot_comparison(summary: dict, out: str | os.PathLike) -> tuple[Path, Path]:
             what = "mean over views"
         else:
             what = "rank-1 of the probe set"
-        ax.set_title(f"{dataset_title(ds)}: {what}", loc="left")
+        ax.set_title(f"{dataset_title(ds)}: {what}", loc="left", wrap=True)  # wrapped at the figure edge
         # legend under the panel's x label, a fixed distance in points whatever the panel's height
         below = offset_copy(ax.transAxes, fig=fig, y=-30, units="points")
         ax.legend(list(legend.values()), list(legend), loc="upper center", bbox_to_anchor=(0.5, 0), bbox_transform=below,
