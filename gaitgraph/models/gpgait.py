@@ -184,9 +184,17 @@ class BNNeck(nn.Module):
         self.fc_bin = nn.Parameter(nn.init.xavier_uniform_(torch.zeros(parts, in_channels, num_classes)))
         self.bn1d = nn.BatchNorm1d(in_channels * parts)
 
-    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    def _normalised(self, x: torch.Tensor) -> torch.Tensor:
         n, d, p = x.shape
-        f = F.normalize(self.bn1d(x.reshape(n, d * p)).view(n, d, p).permute(2, 0, 1), dim=-1)  # (P, N, D)
+        return F.normalize(self.bn1d(x.reshape(n, d * p)).view(n, d, p).permute(2, 0, 1), dim=-1)  # (P, N, D)
+
+    def features(self, x: torch.Tensor) -> torch.Tensor:
+        """The part features alone, (N, D, P): what ``forward`` returns first, without the class logits (at test
+        time these cost a normalisation of the whole (P, D, classes) weight per call: 25 M numbers on OUMVLP-Pose)."""
+        return self._normalised(x).permute(1, 2, 0)
+
+    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        f = self._normalised(x)
         logits = f @ F.normalize(self.fc_bin, dim=1)  # (P, N, classes)
         return f.permute(1, 2, 0), logits.permute(1, 2, 0)
 
@@ -260,4 +268,4 @@ class GPGait(nn.Module):
 
     def forward(self, x: torch.Tensor, lengths: list[int] | None = None) -> torch.Tensor:
         """-> (N, D, 19) L2-normalised BNNeck part features: the reference's test-time embedding."""
-        return self.BNNecks(self.head(self.forward_features(x, lengths)))[0]
+        return self.BNNecks.features(self.head(self.forward_features(x, lengths)))
