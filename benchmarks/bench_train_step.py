@@ -16,6 +16,7 @@ models take turns step by step, so a change in the machine's load hits both alik
     python benchmarks/bench_train_step.py                       # both settings of issue 3, 2 threads
     python benchmarks/bench_train_step.py --setting casia --steps 5
     python benchmarks/bench_train_step.py --profile             # + forward/backward split, top ops
+    python benchmarks/bench_train_step.py --layers              # + each layer shape alone: ours vs original
 """
 
 from __future__ import annotations
@@ -158,6 +159,50 @@ def profile_steps(model: nn.Module, x: torch.Tensor, warmup: int, steps: int, to
     return "\n".join(lines)
 
 
+def layer_times(ours: nn.Module, x: torch.Tensor, steps: int) -> str:
+    """Forward + backward of every distinct layer of ``ours`` (type and input shape, as the step's forward meets
+    them) alone, ours against its original form, taking turns; per shape and summed over the network, as text."""
+    seen: dict[tuple, list] = {}
+
+    def record(module, inputs, _output):
+        key = (type(module).__name__, tuple(inputs[0].shape), module.extra_repr())
+        seen.setdefault(key, [module, tuple(i.detach() for i in inputs[1:]), 0])[2] += 1
+
+    kinds = (GraphConv, Pointwise, TemporalConv, BatchNorm2d)
+    hooks = [m.register_forward_hook(record) for m in ours.modules() if isinstance(m, kinds)]
+    ours(x)
+    for h in hooks:
+        h.remove()
+    lines, totals = [], {}
+    for (kind, shape, _), (module, extra, count) in seen.items():
+        pair = {"ours": module, "original": to_original(nn.Sequential(module))[0]}
+        inp = torch.randn(shape, requires_grad=True)
+        with torch.no_grad():
+            grad = torch.randn_like(pair["original"](inp, *extra))
+        times: dict[str, list[float]] = {k: [] for k in pair}
+        for i in range(steps + 1):
+            for k, layer in pair.items():
+                t0 = time.perf_counter()
+                layer(inp, *extra).backward(grad)
+                if i:  # the first round warms up
+                    times[k].append(time.perf_counter() - t0)
+                inp.grad = None
+        a, b = (statistics.median(times[k]) for k in ("ours", "original"))
+        for k, v in (("ours", a), ("original", b), ("best of both", min(a, b))):
+            totals[(kind, k)] = totals.get((kind, k), 0.0) + v * count
+        lines.append(f"  {kind:12s} {str(shape):20s} x{count:<3d} ours {a * 1e3:7.1f} ms  original {b * 1e3:7.1f} ms"
+                     f"  {b / a:5.2f}x")
+    lines.append("  per step, summed over the layers (count x median):")
+    for kind in dict.fromkeys(k for k, _ in totals):
+        lines.append(f"  {kind:12s} ours {totals[(kind, 'ours')]:.3f} s  original {totals[(kind, 'original')]:.3f} s  "
+                     f"best of both per shape {totals[(kind, 'best of both')]:.3f} s")
+    whole = {w: sum(v for (_, k), v in totals.items() if k == w) for w in ("ours", "original", "best of both")}
+    lines.append(f"  all layers   ours {whole['ours']:.3f} s  original {whole['original']:.3f} s  best of both per shape "
+                 f"{whole['best of both']:.3f} s  ({whole['original'] / whole['ours']:.2f}x; best of both "
+                 f"{whole['original'] / whole['best of both']:.2f}x)")
+    return "\n".join(lines)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--setting", choices=[*SETTINGS, "all"], default="all")
@@ -167,6 +212,7 @@ def main() -> None:
     ap.add_argument("--steps", type=int, default=7)
     ap.add_argument("--profile", action="store_true", help="also profile each model (forward/backward, top ops)")
     ap.add_argument("--top", type=int, default=12, help="operators listed with --profile")
+    ap.add_argument("--layers", action="store_true", help="also time every layer shape alone, ours vs original")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     malloc = "kept (as the training CLI)" if keep_freed_memory() else "glibc default"
@@ -193,6 +239,9 @@ def main() -> None:
             for label, model in (("original", original), ("ours", ours)):
                 print(f"{name} {label} profile:")
                 print(profile_steps(model, x, 1, max(2, args.steps // 2), args.top), flush=True)
+        if args.layers:
+            print(f"{name} layers alone (forward + backward, median of {args.steps}):")
+            print(layer_times(ours, x, args.steps), flush=True)
     print(f"load average after: {[round(v, 2) for v in os.getloadavg()]}")
 
 
