@@ -67,7 +67,7 @@ rule ablation_train:
         run_dir="results/ablation/{dataset}/{keypoints}/train/{training}/seed{seed}/run",
         extra={},
     script:
-        "../workflow_scripts/train_merged_config.py"
+        "../workflow_scripts/train_model.py"
 
 
 rule ablation_evaluate:
@@ -172,7 +172,7 @@ rule gaitgraph1_train:
         run_dir="results/train/{dataset}/{keypoints}/gaitgraph1-phase1/seed{seed}/run",
         extra=gaitgraph1_extra(),
     script:
-        "../workflow_scripts/train_merged_config.py"
+        "../workflow_scripts/train_model.py"
 
 
 rule gaitgraph1_finetune:
@@ -200,7 +200,7 @@ rule gaitgraph1_finetune:
         run_dir="results/train/{dataset}/{keypoints}/gaitgraph1-phase2/seed{seed}/run",
         extra=gaitgraph1_extra(),
     script:
-        "../workflow_scripts/train_merged_config.py"
+        "../workflow_scripts/train_model.py"
 
 
 rule gaitgraph1_evaluate:
