@@ -53,7 +53,8 @@ def _paper_references(ax, ds: str, conv: str, cond: str, views: list[str], pos) 
 
 def _method_references(ax, ds: str, conv: str, cond: str, method: str, layout: str, colors: dict[str, object]) -> None:
     """Published entries of ``method`` in ``layout`` under this convention, one per keypoint source we
-    evaluated, as dotted lines in that source's colour."""
+    evaluated, as lines in that source's colour: dotted for the paper's own number, dash-dotted for a toolbox's
+    (the two share a colour where they share a keypoint source, e.g. OUMVLP-Pose's AlphaPose rows)."""
     done = set()
     for p in published_entries(ds):
         kp = p.get("keypoints")
@@ -61,7 +62,7 @@ def _method_references(ax, ds: str, conv: str, cond: str, method: str, layout: s
                 and p.get("convention") == conv and cond in p["values"]):
             flag = ", unverified" if not p.get("verified", True) else ""
             paper = " paper" if p.get("kind") == "paper" else ""
-            ax.axhline(p["values"][cond], color=colors[kp], ls=":", lw=1.4,
+            ax.axhline(p["values"][cond], color=colors[kp], ls=":" if paper else "-.", lw=1.4,
                        label=f"{dataset_title(ds)}, published: {p['method']}{paper} ({kp}{flag})")
             done.add(kp)
 
