@@ -87,6 +87,21 @@ def test_gaitmixer_recipe_values(capsys):
     lrs = _schedule(cfg, 100)
     assert lrs[0] == pytest.approx(6e-3 / 25) and lrs.index(max(lrs)) == pytest.approx(30, abs=1)
     assert get_method("gaitmixer").metric == "cos"
+    from gaitgraph.transforms.gaitmixer import NUM_FRAMES  # the spec writes 61 to stay free of torch
+
+    assert get_method("gaitmixer").data_defaults["min_length"] == NUM_FRAMES + 1 == 61
+
+
+def test_the_method_registry_reads_every_spec_without_torch():
+    """The workflow parses the specs (recipes, trainability) on every snakemake call; torch is not imported for it."""
+    import subprocess
+    import sys
+
+    code = ("import sys; from gaitgraph.methods import get_method, list_methods; "
+            "[(get_method(m).recipes, get_method(m).trainable) for m in list_methods()]; "
+            "print(sorted(k for k in sys.modules if k == 'torch' or k.startswith('gaitgraph.models')))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
 
 
 @pytest.mark.parametrize("recipe, p, k, frames, ce_weight, flip_p, steps",

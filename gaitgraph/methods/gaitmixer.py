@@ -24,15 +24,15 @@ import re
 from pathlib import Path
 from typing import Sequence
 
-import numpy as np
-import torch
+from typing import TYPE_CHECKING
 
-from gaitgraph.checkpoints import CheckpointError, load_weights, read_checkpoint
-from gaitgraph.methods.common import LoadedMethodModel, lightning_weights, prepare, weights_skeleton
+import numpy as np
+
 from gaitgraph.methods.spec import MethodSpec
-from gaitgraph.models import create_model
-from gaitgraph.transforms.augment import gather_frames
-from gaitgraph.transforms.gaitmixer import NUM_FRAMES, network_input, three_window_index
+
+if TYPE_CHECKING:
+    from gaitgraph.methods.common import LoadedMethodModel
+# torch and the network are imported where they are used: the registry reads SPEC without them (workflow parsing)
 
 NAME = "gaitmixer"
 TITLE = "GaitMixer"
@@ -45,6 +45,10 @@ _SIGNATURE = ("spatial_joint_to_embedding.weight", "spatial_pos_embed", "conv1.c
 
 
 def _state(ckpt: dict) -> dict | None:
+    import torch
+
+    from gaitgraph.methods.common import lightning_weights
+
     if not isinstance(ckpt, dict) or not ckpt:
         return None
     ours = lightning_weights(ckpt, NAME)
@@ -65,6 +69,8 @@ def is_checkpoint(ckpt: dict) -> bool:
 
 
 def _arguments(state: dict, name: str, skeleton: str | None, num_frames: int, num_heads: int) -> dict:
+    from gaitgraph.methods.common import weights_skeleton
+
     spatial_dim, in_channels = state["spatial_joint_to_embedding.weight"].shape
     joints = state["spatial_pos_embed"].shape[1]
     depth = len({int(m.group(1)) for k in state if (m := re.match(r"spatial_blocks\.(\d+)\.norm1\.weight$", k))})
@@ -89,6 +95,11 @@ def load_checkpoint(path_or_dict: str | Path | dict, map_location="cpu", *, skel
     ``min_length`` (default ``num_frames + 1``, the reference's dataset) is the fewest frames a sequence
     needs to be embedded; it cannot be below ``num_frames``.
     """
+    from gaitgraph.checkpoints import CheckpointError, load_weights, read_checkpoint
+    from gaitgraph.methods.common import LoadedMethodModel, lightning_weights
+    from gaitgraph.models import create_model
+    from gaitgraph.transforms.gaitmixer import NUM_FRAMES
+
     ckpt, name = read_checkpoint(path_or_dict, map_location)
     ours = lightning_weights(ckpt, NAME)
     hp = ours[1] if ours else {}
@@ -117,6 +128,12 @@ def embed(loaded: LoadedMethodModel, raw_sequences: Sequence, *, batch_size: int
     ``batch_size`` sequences (6 x as many windows) go through one forward. Sequences with fewer than
     ``min_length`` frames get NaN rows (``on_dropped="nan"``) or raise a ``ValueError`` (``"error"``).
     """
+    import torch
+
+    from gaitgraph.methods.common import prepare
+    from gaitgraph.transforms.augment import gather_frames
+    from gaitgraph.transforms.gaitmixer import network_input, three_window_index
+
     if on_dropped not in ("nan", "error"):
         raise ValueError(f"on_dropped must be 'nan' or 'error', got {on_dropped!r}")
     if batch_size < 1:
@@ -156,7 +173,8 @@ SPEC = MethodSpec(
     checkpoints="gaitgraph.methods.gaitmixer",
     module="gaitgraph.training.gaitmixer.GaitMixer",
     datamodule="gaitgraph.training.pk_datamodule.PKDataModule",
-    data_defaults={"identities": None, "per_identity": 4, "frames": "flip_window", "min_length": NUM_FRAMES + 1,
+    # min_length: the network's 60 frames (gaitgraph.transforms.gaitmixer.NUM_FRAMES) + 1, as the reference's dataset
+    data_defaults={"identities": None, "per_identity": 4, "frames": "flip_window", "min_length": 61,
                    "repeat_conditions": {"bg": 3, "cl": 3}},
     recipes={"casia-b": "gaitmixer/casia-b"},
     metric="cos",

@@ -26,14 +26,15 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Sequence
 
-import numpy as np
-import torch
+from typing import TYPE_CHECKING
 
-from gaitgraph.checkpoints import CheckpointError, load_weights, read_checkpoint
-from gaitgraph.methods.common import LoadedMethodModel, lightning_weights, prepare, weights_skeleton
+import numpy as np
+
 from gaitgraph.methods.spec import MethodSpec
-from gaitgraph.models import create_model
-from gaitgraph.transforms.gaittr import MODES, gaittr_input
+
+if TYPE_CHECKING:
+    from gaitgraph.methods.common import LoadedMethodModel
+# torch and the network are imported where they are used: the registry reads SPEC without them (workflow parsing)
 
 NAME = "gaittr"
 TITLE = "GaitTR"
@@ -45,6 +46,10 @@ _SIGNATURE = ("data_bn.weight", "backbone.0.tcn.conv.weight", "backbone.0.st.att
 
 
 def _weights(ckpt: dict) -> dict | None:
+    import torch
+
+    from gaitgraph.methods.common import lightning_weights
+
     ours = lightning_weights(ckpt, NAME)
     state = ours[0] if ours else ckpt.get("model") if isinstance(ckpt, dict) else None
     ok = isinstance(state, dict) and all(isinstance(state.get(k), torch.Tensor) for k in _SIGNATURE)
@@ -60,6 +65,9 @@ def is_checkpoint(ckpt: dict) -> bool:
 
 def _arguments(state: dict, name: str, skeleton: str | None) -> dict:
     """The network's constructor arguments, read from the weights."""
+    from gaitgraph.checkpoints import CheckpointError
+    from gaitgraph.methods.common import weights_skeleton
+
     c0, _, kernel, _ = state["backbone.0.tcn.conv.weight"].shape
     joints, rest = divmod(state["data_bn.weight"].shape[0], c0)
     if rest:
@@ -79,6 +87,11 @@ def load_checkpoint(path_or_dict: str | Path | dict, map_location="cpu", *, skel
     ``features``: the input mode; default the checkpoint's (ours record it; FastPoseGait's are ``reference``).
     ``"corrected"`` keeps the one-frame velocity of frame T - 2 (not for released checkpoints).
     """
+    from gaitgraph.checkpoints import CheckpointError, load_weights, read_checkpoint
+    from gaitgraph.methods.common import LoadedMethodModel, lightning_weights
+    from gaitgraph.models import create_model
+    from gaitgraph.transforms.gaittr import MODES
+
     ckpt, name = read_checkpoint(path_or_dict, map_location)
     ours = lightning_weights(ckpt, NAME)
     hp = ours[1] if ours else {}
@@ -103,6 +116,11 @@ def embed(loaded: LoadedMethodModel, raw_sequences: Sequence, *, batch_size: int
 
     ``batch_size`` is the number of sequences of equal length stacked into one forward (1 = the reference).
     """
+    import torch
+
+    from gaitgraph.methods.common import prepare
+    from gaitgraph.transforms.gaittr import gaittr_input
+
     if batch_size < 1:
         raise ValueError(f"batch_size must be >= 1, got {batch_size}")
     seqs, device = prepare(loaded, raw_sequences, NAME, device)

@@ -20,20 +20,16 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from typing import Any, Sequence
+from typing import TYPE_CHECKING, Any, Sequence
 
 import numpy as np
-import torch
-from torch import nn
 
-from gaitgraph.checkpoints import CheckpointError, _count, load_weights, read_checkpoint
-from gaitgraph.inference import check_sequences
-from gaitgraph.methods.common import lightning_weights
 from gaitgraph.methods.spec import MethodSpec
-from gaitgraph.models import create_model
-from gaitgraph.models.gpgait import NUM_PARTS
 from gaitgraph.skeleton import get_skeleton, joint_order
-from gaitgraph.transforms.hod import AFFINE_MODES, gpgait_input
+
+if TYPE_CHECKING:
+    from torch import nn
+# torch and the network are imported where they are used: the registry reads SPEC without them (workflow parsing)
 
 NAME = "gpgait"
 TITLE = "GPGait"
@@ -54,13 +50,19 @@ DATASET_CONFIGS = {
     "grew": dict(config="configs/gpgait/gpgait_GREW.yaml", num_classes=20000, affine=True),
     "gait3d": dict(config="configs/gpgait/gpgait_Gait3D.yaml", num_classes=3000, affine=True),
 }
-_SIGNATURE = {  # keys every GPGait state dict has, with the shape dims that identify it (None: any)
-    "head.fc_bin": (NUM_PARTS, None, None),
-    "BNNecks.fc_bin": (NUM_PARTS, None, None),
-    "pose.data_bn.weight": (2 * 17,),
-    "bone.data_bn.weight": (2 * 17,),
-    "angle.data_bn.weight": (1 * 12,),
-}
+
+
+def _signature() -> dict[str, tuple]:
+    """The keys every GPGait state dict has, with the shape dims that identify it (None: any)."""
+    from gaitgraph.models.gpgait import NUM_PARTS
+
+    return {
+        "head.fc_bin": (NUM_PARTS, None, None),
+        "BNNecks.fc_bin": (NUM_PARTS, None, None),
+        "pose.data_bn.weight": (2 * 17,),
+        "bone.data_bn.weight": (2 * 17,),
+        "angle.data_bn.weight": (1 * 12,),
+    }
 
 
 @dataclass
@@ -75,6 +77,8 @@ class LoadedGPGait:
 
 
 def _weights(ckpt: Any) -> dict | None:
+    from gaitgraph.methods.common import lightning_weights
+
     ours = lightning_weights(ckpt, NAME)
     return ours[0] if ours else ckpt.get("model") if isinstance(ckpt, dict) else None
 
@@ -84,7 +88,7 @@ def is_checkpoint(ckpt: Any) -> bool:
     state = _weights(ckpt)
     if not isinstance(state, dict):
         return False
-    for key, dims in _SIGNATURE.items():
+    for key, dims in _signature().items():
         shape = tuple(getattr(state.get(key), "shape", (-1,)))
         if len(shape) != len(dims) or any(d is not None and d != s for d, s in zip(dims, shape)):
             return False
@@ -93,6 +97,8 @@ def is_checkpoint(ckpt: Any) -> bool:
 
 def network_args(state: dict) -> dict:
     """The ``create_model("gpgait", ...)`` arguments that fit a GPGait state dict (from its shapes)."""
+    from gaitgraph.checkpoints import _count
+
     share = _count(state, r"pose\.layer_share\.(\d+)\.asg\.PA")
     stack = _count(state, r"pose\.backbone\.(\d+)\.asg\.PA")
     blocks = [f"layer_share.{i}" for i in range(share)] + [f"backbone.{i}" for i in range(stack)]
@@ -113,10 +119,15 @@ def load_checkpoint(path_or_dict, map_location="cpu", *, dataset: str | None = N
     or for our checkpoints the mode they were trained with. ``skeleton``: the layout of the sequences to embed
     (default our checkpoint's, else COCO-17).
     """
+    from gaitgraph.checkpoints import CheckpointError, load_weights, read_checkpoint
+    from gaitgraph.methods.common import lightning_weights
+    from gaitgraph.models import create_model
+    from gaitgraph.transforms.hod import AFFINE_MODES
+
     ckpt, name = read_checkpoint(path_or_dict, map_location)
     if not is_checkpoint(ckpt):
         keys = ", ".join(map(str, list(ckpt)[:6]))
-        raise CheckpointError(f"{name}: not a FastPoseGait GPGait checkpoint (needs 'model' with {', '.join(_SIGNATURE)}; "
+        raise CheckpointError(f"{name}: not a FastPoseGait GPGait checkpoint (needs 'model' with {', '.join(_signature())}; "
                               f"top-level keys: {keys})")
     state = _weights(ckpt)
     ours = lightning_weights(ckpt, NAME)
@@ -154,6 +165,12 @@ def embed(loaded, raw_sequences: Sequence, *, batch_size: int = 64, device=None,
     sequences per forward the reference's way (concatenated in time, the last group filled up with the
     first sequences, as its sampler does), so they influence each other.
     """
+    import torch
+
+    from gaitgraph.inference import check_sequences
+    from gaitgraph.models.gpgait import NUM_PARTS
+    from gaitgraph.transforms.hod import gpgait_input
+
     if not isinstance(loaded, LoadedGPGait):
         loaded = load_checkpoint(loaded)
     if batch_size < 1:
