@@ -31,9 +31,10 @@ class GraphConv(nn.Module):
     The parameter is the original 1x1 convolution ``gcn`` (C_in -> K * C_out, index ``k * C_out + c``).
     The original applies it first and then contracts the (N, K, C_out, T, V) result with A in an
     einsum, which permutes a K * C_out channel tensor forward and backward. Both steps are linear,
-    so here the joints are aggregated first on the C_in channels (C_in <= C_out in every ResGCN
-    layer): one matmul without any permute, then one strided (K, 1) convolution that mixes channels
-    and partitions together. Same numbers up to float rounding (benchmarks/bench_train_step.py).
+    so here the joints are aggregated first, on the C_in channels (C_in <= C_out in every ResGCN
+    layer): one matmul over the joints for all partitions, the result laid out partition-major
+    (N, K * C_in, T * W), then one batched matmul that mixes channels and partitions together (the
+    same form as ``Pointwise``). Same numbers up to float rounding (benchmarks/bench_train_step.py).
     """
 
     def __init__(self, in_channels: int, out_channels: int, k: int = GRAPH_KERNEL):
@@ -46,13 +47,15 @@ class GraphConv(nn.Module):
         k = self.k
         a = A[:k]  # (K, V, W)
         w = a.shape[-1]
-        # (N, C_in, T, V) @ (V, K*W) -> (N, C_in, T, K*W), read as (N, C_in, T*K, W)
-        y = torch.matmul(x, a.transpose(0, 1).reshape(v, k * w)).view(n, c_in, t * k, w)
-        weight = self.gcn.weight.view(k, -1, c_in).permute(1, 2, 0).unsqueeze(-1)  # (C_out, C_in, K, 1)
-        out = F.conv2d(y, weight, stride=(k, 1))  # (N, C_out, T, W)
+        # (N, C_in, T, V) @ (V, K*W) -> (N, C_in, T, K, W) -> partition-major (N, K * C_in, T * W)
+        y = torch.matmul(x, a.transpose(0, 1).reshape(v, k * w)).view(n, c_in, t, k, w)
+        y = y.permute(0, 3, 1, 2, 4).reshape(n, k * c_in, t * w)
+        c_out = self.gcn.out_channels // k
+        weight = self.gcn.weight.view(k, c_out, c_in).transpose(0, 1).reshape(c_out, k * c_in)
         # the 1x1 conv's bias goes through the aggregation too: sum_k b[k, c] * sum_v A[k, v, w]
-        bias = self.gcn.bias.view(k, -1).t() @ a.sum(1)  # (C_out, W)
-        return out.add_(bias[:, None, :])
+        bias = (self.gcn.bias.view(k, -1).t() @ a.sum(1))[:, None, :].expand(c_out, t, w).reshape(c_out, t * w)
+        out = torch.baddbmm(bias, weight.expand(n, -1, -1), y)  # (N, C_out, T * W)
+        return out.view(n, c_out, t, w)
 
 
 class Pointwise(nn.Conv2d):
