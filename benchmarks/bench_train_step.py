@@ -6,7 +6,7 @@ One step = forward + backward + AdamW step on a random batch, fp32, CPU, ``torch
     einsum('nkctv,kvw->nctw', x, A*edge); 1x1 and 9x1 convolutions as ``nn.Conv2d`` (oneDNN);
     ``nn.BatchNorm2d``.
 (b) ``ours``: gaitgraph.models.resgcn as it is (``docs/model.md``, ``docs/benchmarks.md``): GraphConv
-    (joints aggregated first, then one strided conv), ``Pointwise`` 1x1 convolutions as batched matmuls,
+    (joints aggregated first, then one batched matmul over channels and partitions), ``Pointwise`` 1x1 convolutions as batched matmuls,
     ``TemporalConv`` (the 64-channel 9x1 convolutions through the DFT when training on CPU) and
     ``BatchNorm2d`` (float32 batch statistics).
 Both start from the same weights and see the same batch; the script asserts that the outputs agree

@@ -53,9 +53,9 @@ class GraphConv(nn.Module):
         c_out = self.gcn.out_channels // k
         weight = self.gcn.weight.view(k, c_out, c_in).transpose(0, 1).reshape(c_out, k * c_in)
         # the 1x1 conv's bias goes through the aggregation too: sum_k b[k, c] * sum_v A[k, v, w]
-        bias = (self.gcn.bias.view(k, -1).t() @ a.sum(1))[:, None, :].expand(c_out, t, w).reshape(c_out, t * w)
-        out = torch.baddbmm(bias, weight.expand(n, -1, -1), y)  # (N, C_out, T * W)
-        return out.view(n, c_out, t, w)
+        bias = self.gcn.bias.view(k, -1).t() @ a.sum(1)  # (C_out, W)
+        out = torch.bmm(weight.expand(n, -1, -1), y)  # (N, C_out, T * W)
+        return out.view(n, c_out, t, w).add_(bias[:, None, :])
 
 
 class Pointwise(nn.Conv2d):
