@@ -69,18 +69,44 @@ class Pointwise(nn.Conv2d):
     def __init__(self, in_channels: int, out_channels: int, stride: int = 1):
         super().__init__(in_channels, out_channels, kernel_size=1, stride=(stride, 1))
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, bias: bool = True) -> torch.Tensor:
+        """The convolution; ``bias=False`` leaves the bias out (``conv_then_bn`` hands it to the batch norm)."""
         if self.stride[0] != 1:
             x = x[:, :, :: self.stride[0]]
         n, c, t, v = x.shape
+        weight, x = self.weight.flatten(1).expand(n, -1, -1), x.reshape(n, c, t * v)
         # (C_out, 1) + (N, C_out, C_in) @ (N, C_in, T*V) -> (N, C_out, T*V)
-        y = torch.baddbmm(self.bias[:, None], self.weight.flatten(1).expand(n, -1, -1), x.reshape(n, c, t * v))
+        y = torch.baddbmm(self.bias[:, None], weight, x) if bias else torch.bmm(weight, x)
         return y.view(n, -1, t, v)
 
 
-def conv_bn(in_channels: int, out_channels: int, stride: int = 1) -> nn.Sequential:
-    """1x1 convolution (strided in time) + BN: the projection on residual paths."""
-    return nn.Sequential(Pointwise(in_channels, out_channels, stride), BatchNorm2d(out_channels))
+def conv_then_bn(conv: nn.Conv2d, bn: nn.Module, x: torch.Tensor) -> torch.Tensor:
+    """``bn(conv(x))``, where in BatchNorm2d's fast CPU training path the convolution's bias is not added.
+
+    A training-mode batch norm removes each channel's mean, so a per-channel bias before it changes only
+    the running mean: the batch norm takes it as ``shift`` for that (``batchnorm.py``), and the
+    convolution skips writing it over its whole output and the backward skips summing the output's
+    gradient for it (about a tenth of an OUMVLP-Pose network's CPU step, ``docs/benchmarks.md``). Same
+    outputs, input and weight gradients and running statistics within float rounding; the bias gradient
+    is exactly zero, as it is in exact arithmetic (``tests/test_fast_layers.py``). Anywhere else
+    (evaluation, CUDA, the plain ``nn`` layers of the benchmark's original form) this is ``bn(conv(x))``.
+    """
+    if isinstance(bn, BatchNorm2d) and isinstance(conv, (Pointwise, TemporalConv)) and bn.fast_training(x):
+        return bn(conv(x, bias=False), shift=conv.bias)
+    return bn(conv(x))
+
+
+class ConvBN(nn.Sequential):
+    """1x1 convolution (strided in time) + BN: the projection on residual paths (``conv_then_bn``);
+    parameters named ``0.*`` and ``1.*`` as the original's ``nn.Sequential``."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return conv_then_bn(self[0], self[1], x)
+
+
+def conv_bn(in_channels: int, out_channels: int, stride: int = 1) -> ConvBN:
+    """The residual projection: ``Pointwise`` + ``BatchNorm2d``."""
+    return ConvBN(Pointwise(in_channels, out_channels, stride), BatchNorm2d(out_channels))
 
 
 def temporal_conv(in_channels: int, out_channels: int, stride: int) -> TemporalConv:
@@ -109,7 +135,7 @@ class TemporalBasic(nn.Module):
         self.bn = BatchNorm2d(channels)
 
     def forward(self, x: torch.Tensor, res_module: torch.Tensor | None) -> torch.Tensor:
-        x = self.bn(self.conv(x))
+        x = conv_then_bn(self.conv, self.bn, x)
         return F.relu_(x if res_module is None else x.add_(res_module))
 
 
@@ -129,9 +155,9 @@ class SpatialBottleneck(nn.Module):
 
     def forward(self, x: torch.Tensor, A: torch.Tensor) -> torch.Tensor:
         res = self.residual(x)
-        x = F.relu_(self.bn_down(self.conv_down(x)))
+        x = F.relu_(conv_then_bn(self.conv_down, self.bn_down, x))
         x = F.relu_(self.bn(self.conv(x, A)))
-        x = self.bn_up(self.conv_up(x))
+        x = conv_then_bn(self.conv_up, self.bn_up, x)
         return F.relu_(x.add_(res))
 
 
@@ -151,9 +177,9 @@ class TemporalBottleneck(nn.Module):
 
     def forward(self, x: torch.Tensor, res_module: torch.Tensor | None) -> torch.Tensor:
         res = self.residual(x)
-        x = F.relu_(self.bn_down(self.conv_down(x)))
-        x = F.relu_(self.bn(self.conv(x)))
-        x = self.bn_up(self.conv_up(x)).add_(res)
+        x = F.relu_(conv_then_bn(self.conv_down, self.bn_down, x))
+        x = F.relu_(conv_then_bn(self.conv, self.bn, x))
+        x = conv_then_bn(self.conv_up, self.bn_up, x).add_(res)
         return F.relu_(x if res_module is None else x.add_(res_module))
 
 

@@ -104,11 +104,13 @@ class TemporalConv(nn.Conv2d):
     def __init__(self, in_channels: int, out_channels: int, kernel: int, stride: int = 1):
         super().__init__(in_channels, out_channels, (kernel, 1), stride=(stride, 1), padding=(kernel // 2, 0))
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, bias: bool = True) -> torch.Tensor:
+        """The convolution; ``bias=False`` leaves the bias out (``resgcn.conv_then_bn`` hands it to the batch norm)."""
+        b = self.bias if bias else None
         if (
             self.training and x.device.type == "cpu" and x.dtype == torch.float32 and self.stride == (1, 1)
             and min(self.in_channels, self.out_channels) >= MIN_CHANNELS and self.groups == 1
             and not torch.is_autocast_enabled("cpu")
         ):
-            return dft_temporal_conv(x, self.weight, self.bias)
-        return super().forward(x)
+            return dft_temporal_conv(x, self.weight, b)
+        return self._conv_forward(x, self.weight, b)
