@@ -7,9 +7,9 @@ One step = forward + backward + AdamW step on a random batch, fp32, CPU, ``torch
     ``nn.BatchNorm2d``.
 (b) ``ours``: gaitgraph.models.resgcn as it is (``docs/model.md``, ``docs/benchmarks.md``): GraphConv
     (joints aggregated first, then one batched matmul over channels and partitions), ``Pointwise`` 1x1
-    convolutions as batched matmuls, ``TemporalConv`` (the 64-channel 9x1 convolutions through the DFT when training on CPU),
-    ``BatchNorm2d`` (float32 batch statistics) and ``conv_then_bn`` (a convolution's bias handed to the
-    batch norm after it, whose running mean is all it changes).
+    convolutions as batched matmuls, ``TemporalConv`` (the 64-channel 9x1 convolutions through the DFT
+    when training on CPU), ``BatchNorm2d`` (float32 batch statistics) and ``conv_then_bn`` (a
+    convolution's bias handed to the batch norm after it, whose running mean is all it changes).
 Both start from the same weights and see the same batch; the script asserts that the outputs agree
 within 1e-5 and the gradients within 1e-3 (relative L2), and prints only ratios measured here: the two
 models take turns step by step, so a change in the machine's load hits both alike.
